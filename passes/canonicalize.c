@@ -1,0 +1,674 @@
+/* canonicalize.c - the `canonicalize` pass: CSE, constant folding, identity/dropout removal, DCE.
+ *
+ * Requires: a module that verifies. Types may be unknown (`?`): such ops are not folded but are
+ *   still CSE'd, forwarded and removed.
+ * Maintains: SSA and dominance (a replacement value always dominates the uses it takes over);
+ *   output names (the output op's `names` attribute is never touched, so redirecting an output
+ *   keeps the name it is bound by); region structure (no body is merged, split or moved, no
+ *   terminator is erased, no region op is folded or CSE'd); region captures: the operands of a
+ *   region op are exactly the outside values its body reads, in their old order with new ones
+ *   (weights made by folding inside the body) appended - a region op whose list changes is
+ *   rebuilt with the same results, attributes and body.
+ * Creates: one anonymous weight per folded op, appended to the module's weights in program order,
+ *   so the same input always gives the same output.
+ * Removes: ops whose results are all unused (a region op with them), and at the end every weight
+ *   nothing reads; inputs stay.
+ *
+ * It repeats, until nothing changes:
+ *   - CSE, per block: an op equal to an earlier op of the same block (kind, symbol, operands -
+ *     either order for a commutative op - attributes and result types; no region) is replaced by
+ *     it. Ops in a region are matched against their own block only, never the enclosing one.
+ *   - folding: an F_FOLD op whose operands are all weights with data and whose result type is
+ *     known and static is evaluated with the reference kernels (runtime/ref) into a new weight.
+ *   - forwarding: identity and dropout (F_NOOP elementwise ops) are replaced by their operand.
+ *   - DCE, in reverse order within each block.
+ * Remarks: one per op that has only weight operands yet cannot be folded, with the reason. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
+#include <xxhash.h>
+
+#include "pass.h"
+#include "runtime/ref/elementwise.h"
+
+typedef struct FoldFailure {
+  const Op *op;
+  char why[200];
+} FoldFailure;
+
+typedef struct Canon {
+  PassContext *pc;
+  Module *m;
+  bool changed;
+  FoldFailure *failures; /* of the latest round; reported once the rounds stop */
+  int nfailures, cap_failures;
+  int *marks; /* per value id, for capture sets */
+  int nmarks, stamp;
+} Canon;
+
+static void *xrealloc(void *p, size_t n) {
+  p = realloc(p, n ? n : 1);
+  if (!p)
+    abort();
+  return p;
+}
+
+static bool is_terminator(const Op *op) { return ir_ops[op->kind].flags & F_TERMINATOR; }
+
+static bool results_unused(const Op *op) {
+  for (int i = 0; i < op->nresults; i++)
+    if (ir_value_has_uses(op->results[i]))
+      return false;
+  return true;
+}
+
+static void replace_op(Canon *c, Op *op, Value *const *with) {
+  for (int i = 0; i < op->nresults; i++)
+    ir_value_replace_all_uses(op->results[i], with[i]);
+  ir_op_erase(op);
+  c->changed = true;
+}
+
+/* ---- CSE ---- */
+
+static void hash_i64(XXH3_state_t *s, int64_t v) { XXH3_64bits_update(s, &v, sizeof v); }
+
+static void hash_str(XXH3_state_t *s, const char *str) {
+  size_t n = str ? strlen(str) : 0;
+  hash_i64(s, str ? (int64_t)n : -1);
+  XXH3_64bits_update(s, str ? str : "", n);
+}
+
+static void hash_type(XXH3_state_t *s, const Type *t) {
+  hash_i64(s, t->dtype);
+  hash_i64(s, t->rank);
+  XXH3_64bits_update(s, t->dims, sizeof t->dims[0] * (size_t)t->rank);
+  hash_i64(s, t->quantized);
+  if (t->quantized) {
+    XXH3_64bits_update(s, &t->scale, sizeof t->scale);
+    hash_i64(s, t->zero_point);
+  }
+}
+
+static void hash_attr(XXH3_state_t *s, const Attr *a) {
+  hash_str(s, a->name);
+  hash_i64(s, a->kind);
+  hash_i64(s, a->n);
+  switch (a->kind) {
+  case ATTR_INT: hash_i64(s, a->i); break;
+  case ATTR_FLOAT: XXH3_64bits_update(s, &a->f, sizeof a->f); break;
+  case ATTR_STRING: hash_str(s, a->s); break;
+  case ATTR_INTS: XXH3_64bits_update(s, a->ints, sizeof(int64_t) * (size_t)a->n); break;
+  case ATTR_FLOATS: XXH3_64bits_update(s, a->floats, sizeof(double) * (size_t)a->n); break;
+  case ATTR_STRINGS:
+    for (int i = 0; i < a->n; i++)
+      hash_str(s, a->strings[i]);
+    break;
+  case ATTR_TENSOR:
+    hash_type(s, &a->tensor->type);
+    if (a->tensor->data)
+      XXH3_64bits_update(s, a->tensor->data, a->tensor->nbytes);
+    break;
+  default: break;
+  }
+}
+
+static bool is_commutative_pair(const Op *op) {
+  return (ir_ops[op->kind].flags & F_COMMUTATIVE) && op->noperands == 2;
+}
+
+static uint64_t op_hash(const Op *op) {
+  XXH3_state_t s;
+  XXH3_64bits_reset(&s);
+  hash_i64(&s, op->kind);
+  hash_str(&s, op->sym);
+  hash_i64(&s, op->noperands);
+  if (is_commutative_pair(op)) {
+    int a = op->operands[0].value->id, b = op->operands[1].value->id;
+    hash_i64(&s, a < b ? a : b);
+    hash_i64(&s, a < b ? b : a);
+  } else {
+    for (int i = 0; i < op->noperands; i++)
+      hash_i64(&s, op->operands[i].value->id);
+  }
+  hash_i64(&s, op->nattrs);
+  for (int i = 0; i < op->nattrs; i++)
+    hash_attr(&s, &op->attrs[i]);
+  hash_i64(&s, op->nresults);
+  for (int i = 0; i < op->nresults; i++)
+    hash_type(&s, &op->results[i]->type);
+  return XXH3_64bits_digest(&s);
+}
+
+static bool same_operands(const Op *a, const Op *b) {
+  bool in_order = true;
+  for (int i = 0; i < a->noperands; i++)
+    in_order &= a->operands[i].value == b->operands[i].value;
+  return in_order || (is_commutative_pair(a) && a->operands[0].value == b->operands[1].value &&
+                      a->operands[1].value == b->operands[0].value);
+}
+
+static bool ops_equal(const Op *a, const Op *b) {
+  if (a->kind != b->kind || a->noperands != b->noperands || a->nattrs != b->nattrs ||
+      a->nresults != b->nresults)
+    return false;
+  if ((a->sym == NULL) != (b->sym == NULL) || (a->sym && strcmp(a->sym, b->sym) != 0))
+    return false;
+  if (!same_operands(a, b))
+    return false;
+  for (int i = 0; i < a->nattrs; i++)
+    if (!ir_attr_equal(&a->attrs[i], &b->attrs[i]))
+      return false;
+  for (int i = 0; i < a->nresults; i++)
+    if (!ir_type_equal(&a->results[i]->type, &b->results[i]->type))
+      return false;
+  return true;
+}
+
+static bool cse_candidate(const Op *op) {
+  return !is_terminator(op) && !op->body && op->nresults > 0;
+}
+
+/* Open addressing with linear probing; ops are only added while the table lives. */
+typedef struct CseTable {
+  const Op **ops;
+  uint64_t *hashes;
+  size_t mask;
+} CseTable;
+
+/* Returns the earlier op equal to op, or NULL after adding op. */
+static const Op *cse_find_or_add(CseTable *t, const Op *op) {
+  uint64_t h = op_hash(op);
+  size_t i = (size_t)h & t->mask;
+  for (; t->ops[i]; i = (i + 1) & t->mask)
+    if (t->hashes[i] == h && ops_equal(t->ops[i], op))
+      return t->ops[i];
+  t->ops[i] = op;
+  t->hashes[i] = h;
+  return NULL;
+}
+
+static void cse_block(Canon *c, Block *b) {
+  size_t n = 0, cap = 16;
+  for (Op *op = b->first; op; op = op->next)
+    n++;
+  while (cap < 2 * n)
+    cap *= 2;
+  CseTable t = {calloc(cap, sizeof *t.ops), calloc(cap, sizeof *t.hashes), cap - 1};
+  if (!t.ops || !t.hashes)
+    abort();
+  for (Op *op = b->first, *next; op; op = next) {
+    next = op->next;
+    if (op->body)
+      cse_block(c, op->body);
+    if (!cse_candidate(op))
+      continue;
+    const Op *prev = cse_find_or_add(&t, op);
+    if (prev)
+      replace_op(c, op, prev->results);
+  }
+  free(t.ops);
+  free(t.hashes);
+}
+
+/* ---- folding ---- */
+
+typedef enum FoldClass {
+  FOLD_NONE, FOLD_UNARY, FOLD_BINARY, FOLD_COMPARE, FOLD_WHERE, FOLD_CAST
+} FoldClass;
+
+typedef struct FoldKernel {
+  FoldClass cls;
+  int code; /* RtUnary, RtBinary or RtCompare */
+} FoldKernel;
+
+/* The reference kernel of each foldable op kind. */
+static const FoldKernel fold_kernels[OP_COUNT] = {
+    [OP_RELU] = {FOLD_UNARY, RT_EW_RELU}, [OP_SIGMOID] = {FOLD_UNARY, RT_EW_SIGMOID},
+    [OP_TANH] = {FOLD_UNARY, RT_EW_TANH}, [OP_EXP] = {FOLD_UNARY, RT_EW_EXP},
+    [OP_LOG] = {FOLD_UNARY, RT_EW_LOG}, [OP_SQRT] = {FOLD_UNARY, RT_EW_SQRT},
+    [OP_ABS] = {FOLD_UNARY, RT_EW_ABS}, [OP_NEG] = {FOLD_UNARY, RT_EW_NEG},
+    [OP_RECIPROCAL] = {FOLD_UNARY, RT_EW_RECIPROCAL}, [OP_FLOOR] = {FOLD_UNARY, RT_EW_FLOOR},
+    [OP_CEIL] = {FOLD_UNARY, RT_EW_CEIL}, [OP_ERF] = {FOLD_UNARY, RT_EW_ERF},
+    [OP_SOFTPLUS] = {FOLD_UNARY, RT_EW_SOFTPLUS}, [OP_MISH] = {FOLD_UNARY, RT_EW_MISH},
+    [OP_HARD_SWISH] = {FOLD_UNARY, RT_EW_HARD_SWISH},
+    [OP_LEAKY_RELU] = {FOLD_UNARY, RT_EW_LEAKY_RELU}, [OP_ELU] = {FOLD_UNARY, RT_EW_ELU},
+    [OP_HARD_SIGMOID] = {FOLD_UNARY, RT_EW_HARD_SIGMOID}, [OP_GELU] = {FOLD_UNARY, RT_EW_GELU},
+    [OP_CLIP] = {FOLD_UNARY, RT_EW_CLIP}, [OP_CAST] = {FOLD_CAST, 0},
+    [OP_ADD] = {FOLD_BINARY, RT_EW_ADD}, [OP_SUB] = {FOLD_BINARY, RT_EW_SUB},
+    [OP_MUL] = {FOLD_BINARY, RT_EW_MUL}, [OP_DIV] = {FOLD_BINARY, RT_EW_DIV},
+    [OP_POW] = {FOLD_BINARY, RT_EW_POW}, [OP_MAX] = {FOLD_BINARY, RT_EW_MAX},
+    [OP_MIN] = {FOLD_BINARY, RT_EW_MIN}, [OP_PRELU] = {FOLD_BINARY, RT_EW_PRELU},
+    [OP_EQUAL] = {FOLD_COMPARE, RT_EW_EQUAL}, [OP_LESS] = {FOLD_COMPARE, RT_EW_LESS},
+    [OP_GREATER] = {FOLD_COMPARE, RT_EW_GREATER}, [OP_WHERE] = {FOLD_WHERE, 0},
+};
+
+/* One evaluation: the op, its operand tensors, the result buffer and, on failure, the reason. */
+typedef struct Fold {
+  const Module *m;
+  const Op *op;
+  const Tensor *in[3];
+  const Type *out;
+  void *y;
+  char *why;
+  size_t whylen;
+  bool explain; /* name operands in why (slow) */
+} Fold;
+
+static bool fail(Fold *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool fail(Fold *f, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->why, f->whylen, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+_Static_assert(RT_MAX_RANK == IR_MAX_RANK, "kernel shapes hold every IR shape");
+
+static RtShape rt_shape(const Type *t) {
+  RtShape s = {.rank = t->rank};
+  memcpy(s.dims, t->dims, sizeof s.dims);
+  return s;
+}
+
+/* The kernel's verdict; RT_EUNSUPPORTED names the element type. */
+static bool kernel_status(Fold *f, int status, DType dt) {
+  if (status == RT_OK)
+    return true;
+  if (status == RT_EUNSUPPORTED)
+    return fail(f, "no reference kernel for %s", ir_dtype_name(dt));
+  return fail(f, "%s", rt_status_str(status));
+}
+
+static bool same_numel(Fold *f, const Type *in) {
+  if (ir_type_numel(in) == ir_type_numel(f->out))
+    return true;
+  char tin[128];
+  snprintf(tin, sizeof tin, "%s", ir_type_str(in));
+  return fail(f, "operand type %s does not match result type %s", tin, ir_type_str(f->out));
+}
+
+static bool fold_unary(Fold *f, RtUnary code) {
+  const Type *in = &f->in[0]->type;
+  if (in->dtype != DT_F32)
+    return fail(f, "no reference kernel for %s", ir_dtype_name(in->dtype));
+  if (f->out->dtype != DT_F32)
+    return fail(f, "the result type %s is not f32", ir_type_str(f->out));
+  if (!same_numel(f, in))
+    return false;
+  const Op *op = f->op;
+  float p[2] = {0, 0};
+  switch (code) {
+  case RT_EW_LEAKY_RELU: p[0] = (float)ir_attr_float(op, "alpha", 0.01); break;
+  case RT_EW_ELU: p[0] = (float)ir_attr_float(op, "alpha", 1.0); break;
+  case RT_EW_HARD_SIGMOID:
+    p[0] = (float)ir_attr_float(op, "alpha", 0.2);
+    p[1] = (float)ir_attr_float(op, "beta", 0.5);
+    break;
+  case RT_EW_CLIP:
+    p[0] = (float)ir_attr_float(op, "min", -INFINITY);
+    p[1] = (float)ir_attr_float(op, "max", INFINITY);
+    break;
+  case RT_EW_GELU: {
+    const char *approx = ir_attr_string(op, "approximate", "none");
+    if (strcmp(approx, "tanh") == 0)
+      code = RT_EW_GELU_TANH;
+    else if (strcmp(approx, "none") != 0)
+      return fail(f, "unknown approximate \"%s\"", approx);
+    break;
+  }
+  default: break;
+  }
+  int st = rt_ref_unary_f32(code, f->in[0]->data, f->y, ir_type_numel(in), p);
+  return kernel_status(f, st, in->dtype);
+}
+
+/* Calls the broadcast kernel of class k for element type dt; a, b are the data operands. */
+static int broadcast_kernel(Fold *f, FoldKernel k, DType dt, const Tensor *a, const Tensor *b) {
+  const void *c = f->in[0]->data, *x = a->data, *y = b->data;
+  RtShape cs = rt_shape(&f->in[0]->type), as = rt_shape(&a->type), bs = rt_shape(&b->type);
+  RtShape ys = rt_shape(f->out);
+  switch (dt) {
+  case DT_F32:
+    return k.cls == FOLD_BINARY    ? rt_ref_binary_f32(k.code, x, as, y, bs, f->y, ys)
+           : k.cls == FOLD_COMPARE ? rt_ref_compare_f32(k.code, x, as, y, bs, f->y, ys)
+                                   : rt_ref_where_f32(c, cs, x, as, y, bs, f->y, ys);
+  case DT_I32:
+    return k.cls == FOLD_BINARY    ? rt_ref_binary_i32(k.code, x, as, y, bs, f->y, ys)
+           : k.cls == FOLD_COMPARE ? rt_ref_compare_i32(k.code, x, as, y, bs, f->y, ys)
+                                   : rt_ref_where_i32(c, cs, x, as, y, bs, f->y, ys);
+  case DT_I64:
+    return k.cls == FOLD_BINARY    ? rt_ref_binary_i64(k.code, x, as, y, bs, f->y, ys)
+           : k.cls == FOLD_COMPARE ? rt_ref_compare_i64(k.code, x, as, y, bs, f->y, ys)
+                                   : rt_ref_where_i64(c, cs, x, as, y, bs, f->y, ys);
+  default: return RT_EUNSUPPORTED;
+  }
+}
+
+/* Binary ops, comparisons and where: two data operands of one element type, broadcast; where
+ * takes a bool condition first, comparisons give bool. */
+static bool fold_broadcast(Fold *f, FoldKernel k) {
+  bool where = k.cls == FOLD_WHERE;
+  const Tensor *a = f->in[where], *b = f->in[where + 1];
+  DType dt = a->type.dtype, want = k.cls == FOLD_COMPARE ? DT_BOOL : dt;
+  if (b->type.dtype != dt) {
+    char ta[128];
+    snprintf(ta, sizeof ta, "%s", ir_type_str(&a->type));
+    return fail(f, "operand types %s and %s differ", ta, ir_type_str(&b->type));
+  }
+  if (f->out->dtype != want)
+    return fail(f, "the result type %s is not %s", ir_type_str(f->out), ir_dtype_name(want));
+  if (where && f->in[0]->type.dtype != DT_BOOL)
+    return fail(f, "the condition type %s is not bool", ir_type_str(&f->in[0]->type));
+  return kernel_status(f, broadcast_kernel(f, k, dt, a, b), dt);
+}
+
+/* The kernels' element type for dt, or -1. */
+static int rt_dtype(DType dt) {
+  switch (dt) {
+  case DT_F32: return RT_F32;
+  case DT_F16: return RT_F16;
+  case DT_I32: return RT_I32;
+  case DT_I64: return RT_I64;
+  case DT_U8: return RT_U8;
+  case DT_BOOL: return RT_BOOL;
+  default: return -1;
+  }
+}
+
+static bool fold_cast(Fold *f) {
+  const Type *in = &f->in[0]->type;
+  int from = rt_dtype(in->dtype), to = rt_dtype(f->out->dtype);
+  if (from < 0 || to < 0)
+    return fail(f, "no reference kernel for a cast from %s to %s", ir_dtype_name(in->dtype),
+                ir_dtype_name(f->out->dtype));
+  if (!same_numel(f, in))
+    return false;
+  int st = rt_ref_cast((RtDType)from, f->in[0]->data, (RtDType)to, f->y, ir_type_numel(in));
+  if (st == RT_ERANGE)
+    return fail(f, "a value is out of range of %s", ir_dtype_name(f->out->dtype));
+  return kernel_status(f, st, in->dtype);
+}
+
+static bool fold_eval(Fold *f) {
+  FoldKernel k = fold_kernels[f->op->kind];
+  switch (k.cls) {
+  case FOLD_UNARY: return fold_unary(f, (RtUnary)k.code);
+  case FOLD_BINARY:
+  case FOLD_COMPARE:
+  case FOLD_WHERE: return fold_broadcast(f, k);
+  case FOLD_CAST: return fold_cast(f);
+  default: return fail(f, "no reference kernel");
+  }
+}
+
+/* An op folding applies to: F_FOLD with only weights as operands. */
+static bool fold_candidate(const Op *op) {
+  if (!(ir_ops[op->kind].flags & F_FOLD) || op->noperands == 0 || op->noperands > 3 ||
+      op->nresults != 1)
+    return false;
+  for (int i = 0; i < op->noperands; i++)
+    if (op->operands[i].value->kind != VAL_WEIGHT)
+      return false;
+  return true;
+}
+
+/* Names the operand that blocks folding: only when explaining, as labels cost a module walk. */
+static bool fail_operand(Fold *f, const Value *v, bool elided) {
+  if (!f->explain)
+    return false;
+  char name[160];
+  ir_value_label(f->m, v, name, sizeof name);
+  if (elided)
+    return fail(f, "operand %s is elided", name);
+  return fail(f, "operand %s has type %s", name, ir_type_str(&v->type));
+}
+
+/* Checks what evaluation takes for granted: data present, static known types, sizes agree. */
+static bool fold_ready(Fold *f) {
+  const Op *op = f->op;
+  for (int i = 0; i < op->noperands; i++) {
+    const Value *v = op->operands[i].value;
+    if (!v->tensor || !v->tensor->data)
+      return fail_operand(f, v, true);
+    int64_t numel = ir_type_numel(&v->type);
+    if (v->type.quantized || numel < 0 ||
+        v->tensor->nbytes != (size_t)numel * ir_dtype_size(v->type.dtype))
+      return fail_operand(f, v, false);
+  }
+  if (!ir_type_is_known(f->out))
+    return fail(f, "the result type is unknown");
+  if (ir_type_numel(f->out) < 0)
+    return fail(f, "the result type %s is not static", ir_type_str(f->out));
+  if (f->out->quantized)
+    return fail(f, "the result type %s is quantized", ir_type_str(f->out));
+  for (int i = 0; i < op->noperands; i++)
+    f->in[i] = op->operands[i].value->tensor;
+  return true;
+}
+
+static void add_failure(Canon *c, const Op *op, const char *why) {
+  if (c->nfailures == c->cap_failures) {
+    c->cap_failures = c->cap_failures ? 2 * c->cap_failures : 16;
+    c->failures = xrealloc(c->failures, sizeof *c->failures * (size_t)c->cap_failures);
+  }
+  FoldFailure *ff = &c->failures[c->nfailures++];
+  ff->op = op;
+  snprintf(ff->why, sizeof ff->why, "%s", why);
+}
+
+/* Remarks name values as the printer will number them once the pass is done, so the checks
+ * before evaluation run again, explaining, on the final module. */
+static void report_failure(Canon *c, const FoldFailure *ff) {
+  char why[200] = "";
+  Fold f = {.m = c->m, .op = ff->op, .out = &ff->op->results[0]->type, .why = why,
+            .whylen = sizeof why, .explain = true};
+  const char *text = fold_ready(&f) ? ff->why : why;
+  pass_remark(c->pc, ff->op, "not folding '%s': %s", ir_op_name(ff->op->kind), text);
+}
+
+/* Replaces a fold candidate by a new weight, or records why it cannot. */
+static void fold_op(Canon *c, Op *op) {
+  char why[200] = "";
+  Fold f = {.m = c->m, .op = op, .out = &op->results[0]->type, .why = why, .whylen = sizeof why};
+  if (!fold_ready(&f)) {
+    add_failure(c, op, why);
+    return;
+  }
+  size_t nbytes = (size_t)ir_type_numel(f.out) * ir_dtype_size(f.out->dtype);
+  f.y = xrealloc(NULL, nbytes);
+  if (fold_eval(&f)) {
+    Value *w = ir_add_weight(c->m, NULL, *f.out, f.y, nbytes);
+    replace_op(c, op, &w);
+  } else {
+    add_failure(c, op, why);
+  }
+  free(f.y);
+}
+
+/* ---- forwarding ---- */
+
+/* identity and dropout: elementwise ops that move no data. */
+static bool is_forwarding(const Op *op) {
+  const OpInfo *info = &ir_ops[op->kind];
+  return (info->flags & F_NOOP) && info->fusion == FK_ELEMENTWISE && op->noperands == 1 &&
+         op->nresults == 1;
+}
+
+static void forward_op(Canon *c, Op *op) {
+  Value *in = op->operands[0].value;
+  const Type *rt = &op->results[0]->type;
+  if (ir_type_is_known(rt) && ir_type_is_known(&in->type) && !ir_type_equal(rt, &in->type))
+    return; /* not a plain forward: leave it to the verifier */
+  replace_op(c, op, &in);
+}
+
+static void rewrite_block(Canon *c, Block *b) {
+  for (Op *op = b->first, *next; op; op = next) {
+    next = op->next;
+    if (op->body)
+      rewrite_block(c, op->body);
+    else if (is_forwarding(op))
+      forward_op(c, op);
+    else if (fold_candidate(op))
+      fold_op(c, op);
+  }
+}
+
+/* ---- DCE ---- */
+
+static void dce_block(Canon *c, Block *b) {
+  for (Op *op = b->last, *prev; op; op = prev) {
+    prev = op->prev;
+    if (is_terminator(op))
+      continue;
+    if (results_unused(op)) {
+      ir_op_erase(op);
+      c->changed = true;
+    } else if (op->body) {
+      dce_block(c, op->body);
+    }
+  }
+}
+
+static void drop_unused_weights(Module *m) {
+  int n = 0;
+  for (int i = 0; i < m->nweights; i++) {
+    Value *w = m->weights[i];
+    if (ir_value_has_uses(w)) {
+      w->index = n;
+      m->weights[n++] = w;
+    }
+  }
+  m->nweights = n;
+}
+
+/* ---- region captures ---- */
+
+/* Marks are stamps per value id: a value is in the current set when its mark equals stamp. */
+static void marks_reset(Canon *c) {
+  if (c->nmarks < c->m->next_id) {
+    c->marks = xrealloc(c->marks, sizeof *c->marks * (size_t)c->m->next_id);
+    memset(c->marks + c->nmarks, 0, sizeof *c->marks * (size_t)(c->m->next_id - c->nmarks));
+    c->nmarks = c->m->next_id;
+  }
+  c->stamp++;
+}
+
+static bool mark(Canon *c, const Value *v) {
+  if (c->marks[v->id] == c->stamp)
+    return false;
+  c->marks[v->id] = c->stamp;
+  return true;
+}
+
+static bool reads_from_outside(const Value *v, const Block *body) {
+  return v->kind != VAL_RESULT || v->def->parent != body;
+}
+
+/* Appends to caps (one slot per operand of the body's ops) the outside values body reads. */
+static int collect_reads(Canon *c, const Block *body, Value **caps, int n) {
+  for (const Op *o = body->first; o; o = o->next)
+    for (int i = 0; i < o->noperands; i++) {
+      Value *v = o->operands[i].value;
+      if (reads_from_outside(v, body) && mark(c, v))
+        caps[n++] = v;
+    }
+  return n;
+}
+
+/* The captures op's body needs: its current operands that the body still reads, in order, then
+ * the values the body newly reads, in program order. Returns the count. */
+static int needed_captures(Canon *c, const Op *op, Value **caps) {
+  int n = 0;
+  marks_reset(c);
+  int nreads = collect_reads(c, op->body, caps, 0);
+  int stamp_reads = c->stamp;
+  marks_reset(c);
+  for (int i = 0; i < op->noperands; i++) {
+    Value *v = op->operands[i].value;
+    if (c->marks[v->id] == stamp_reads && mark(c, v))
+      caps[nreads + n++] = v;
+  }
+  for (int i = 0; i < nreads; i++)
+    if (mark(c, caps[i]))
+      caps[nreads + n++] = caps[i];
+  memmove(caps, caps + nreads, sizeof *caps * (size_t)n);
+  return n;
+}
+
+/* Replaces op by a copy with operands caps that takes over its results, attributes and body. */
+static void rebuild_with_captures(Canon *c, Op *op, Value **caps, int ncaps) {
+  Op *copy = ir_op_create(c->m, op->kind, ncaps, caps, op->nresults, NULL);
+  copy->sym = op->sym;
+  copy->attrs = op->attrs;
+  copy->nattrs = op->nattrs;
+  copy->loc = op->loc;
+  copy->body = op->body;
+  copy->body->parent = copy;
+  op->body = NULL;
+  Value **fresh = copy->results;
+  copy->results = op->results;
+  op->results = fresh;
+  for (int i = 0; i < op->nresults; i++) {
+    copy->results[i]->def = copy;
+    op->results[i]->def = op;
+  }
+  ir_op_insert_before(op, copy);
+  ir_op_erase(op);
+  c->changed = true;
+}
+
+static int body_reads(const Block *body) {
+  int n = 0;
+  for (const Op *o = body->first; o; o = o->next)
+    n += o->noperands;
+  return n;
+}
+
+/* Innermost regions first: an inner region's new captures are reads of the enclosing body. */
+static void recapture_block(Canon *c, Block *b) {
+  for (Op *op = b->first, *next; op; op = next) {
+    next = op->next;
+    if (!op->body)
+      continue;
+    recapture_block(c, op->body);
+    Value **caps = xrealloc(NULL, sizeof *caps * 2 * (size_t)body_reads(op->body));
+    int n = needed_captures(c, op, caps);
+    bool same = n == op->noperands;
+    for (int i = 0; same && i < n; i++)
+      same = caps[i] == op->operands[i].value;
+    if (!same)
+      rebuild_with_captures(c, op, caps, n);
+    free(caps);
+  }
+}
+
+/* ---- the pass ---- */
+
+static bool run(PassContext *pc) {
+  Canon c = {.pc = pc, .m = pc->m};
+  do {
+    c.changed = false;
+    c.nfailures = 0;
+    cse_block(&c, &c.m->body);
+    rewrite_block(&c, &c.m->body);
+    dce_block(&c, &c.m->body);
+    recapture_block(&c, &c.m->body);
+  } while (c.changed);
+  drop_unused_weights(c.m);
+  /* The last round changed nothing, so the ops it failed to fold are all still there. */
+  for (int i = 0; i < c.nfailures; i++)
+    report_failure(&c, &c.failures[i]);
+  free(c.failures);
+  free(c.marks);
+  return true;
+}
+
+const PassInfo pass_canonicalize = {
+    "canonicalize", "fold constants, forward identity and dropout, eliminate common and dead code",
+    NULL, 0, run};

@@ -1,0 +1,23 @@
+/* registry.c - the table of every pass, in the order `kiln-opt --list-passes` shows them. */
+#include <string.h>
+
+#include "pass.h"
+
+extern const PassInfo pass_canonicalize;
+extern const PassInfo pass_infer_shapes;
+extern const PassInfo pass_verify;
+
+const PassInfo *const pass_table[] = {
+    &pass_canonicalize,
+    &pass_infer_shapes,
+    &pass_verify,
+};
+
+const int pass_count = sizeof pass_table / sizeof pass_table[0];
+
+const PassInfo *pass_lookup(const char *name) {
+  for (int i = 0; i < pass_count; i++)
+    if (strcmp(pass_table[i]->name, name) == 0)
+      return pass_table[i];
+  return NULL;
+}

@@ -1,0 +1,18 @@
+# lit configuration of kiln's IR tests: every .kir file under test/lit is a test.
+import os
+import lit.formats
+
+config.name = "kiln"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".kir", ".test"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test", "lit")
+config.substitutions.append(("%kiln-src", config.kiln_src_root))
+config.substitutions.append(("%kiln-opt", os.path.join(config.kiln_tools_dir, "kiln-opt")))
+config.substitutions.append(("FileCheck", config.filecheck))
+config.substitutions.append(("%not", config.not_tool))
+config.environment["LC_ALL"] = "C"
+# Sanitizer builds: fail a test on any report.
+config.environment["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1"
+config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"

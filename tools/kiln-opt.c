@@ -1,0 +1,293 @@
+/* kiln-opt - parse textual IR, run a pass pipeline, print the IR (like mlir-opt).
+ *
+ * Exit status: 0 on success; 1 on any error (bad flag, unreadable input, parse or verifier error,
+ * failing pass). Output goes to stdout or, with -o, to a file written whole or not at all. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frontend/text/parse.h"
+#include "ir/diag.h"
+#include "passes/pass.h"
+
+static const char usage[] =
+    "usage: kiln-opt [options] [FILE]\n"
+    "\n"
+    "Parses kiln textual IR from FILE (or standard input when FILE is '-' or absent), verifies\n"
+    "it, runs a pass pipeline and prints the resulting IR.\n"
+    "\n"
+    "options:\n"
+    "  -p, --pass-pipeline PIPELINE  passes to run, e.g. 'canonicalize,infer-shapes';\n"
+    "                                options in braces: 'pass{opt=value,opt=value}';\n"
+    "                                'default' is kiln's default pipeline\n"
+    "  -o FILE                       write the IR to FILE instead of standard output\n"
+    "  --print-ir-before=P[,P...]    dump the IR before each named pass (to stderr)\n"
+    "  --print-ir-after=P[,P...]     dump the IR after each named pass (to stderr)\n"
+    "  --print-ir-before-all         dump the IR before every pass\n"
+    "  --print-ir-after-all          dump the IR after every pass\n"
+    "  --verify-each                 verify the IR after every pass (the default)\n"
+    "  --no-verify-each              do not verify between passes\n"
+    "  --split-input-file            treat each chunk between '// -----' lines as its own\n"
+    "                                input; outputs are joined with '// -----'\n"
+    "  --remarks[=PASS]              print remarks (why a pass did not do something), of\n"
+    "                                every pass or of PASS only\n"
+    "  --elide-constants             print large constants as dense_resource<__elided__>\n"
+    "  --list-passes                 list the passes and their options\n"
+    "  --version                     print kiln's version\n"
+    "  -h, --help                    print this help\n"
+    "\n"
+    "Dumps start with one banner line: // -----// IR Dump After PASS //----- //\n";
+
+typedef struct Options {
+  const char *input, *output, *pipeline;
+  const char *print_before, *print_after;
+  bool print_before_all, print_after_all, verify_each, split, elide;
+  bool remarks;
+  const char *remark_pass;
+} Options;
+
+static int fail(const char *fmt, const char *arg) {
+  fprintf(stderr, "kiln-opt: error: ");
+  fprintf(stderr, fmt, arg);
+  fputc('\n', stderr);
+  return 1;
+}
+
+static void list_passes(void) {
+  for (int i = 0; i < pass_count; i++) {
+    const PassInfo *p = pass_table[i];
+    printf("  %-16s %s\n", p->name, p->summary);
+    for (int j = 0; j < p->noptions; j++)
+      printf("      %s=%s (default %s): %s\n", p->options[j].name,
+             (const char *[]){"int", "float", "bool", "string"}[p->options[j].kind],
+             p->options[j].dflt, p->options[j].help);
+  }
+}
+
+/* Matches "--name=value" or "--name value"; advances *i past a separate value. */
+static bool value_flag(int argc, char **argv, int *i, const char *name, const char **out,
+                       int *err) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n) != 0)
+    return false;
+  if (a[n] == '=') {
+    *out = a + n + 1;
+    return true;
+  }
+  if (a[n] != 0)
+    return false;
+  if (*i + 1 >= argc) {
+    *err = fail("option '%s' needs a value", name);
+    return true;
+  }
+  *out = argv[++*i];
+  return true;
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, Options *o) {
+  *o = (Options){.verify_each = true};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int err = 0;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage, stdout);
+      return 0;
+    } else if (!strcmp(a, "--version")) {
+      printf("kiln-opt %s\n", KILN_VERSION_STRING);
+      return 0;
+    } else if (!strcmp(a, "--list-passes")) {
+      list_passes();
+      return 0;
+    } else if (value_flag(argc, argv, &i, "-p", &o->pipeline, &err) ||
+               value_flag(argc, argv, &i, "--pass-pipeline", &o->pipeline, &err) ||
+               value_flag(argc, argv, &i, "-o", &o->output, &err) ||
+               value_flag(argc, argv, &i, "--print-ir-before", &o->print_before, &err) ||
+               value_flag(argc, argv, &i, "--print-ir-after", &o->print_after, &err)) {
+      if (err)
+        return err;
+    } else if (!strcmp(a, "--print-ir-before-all")) {
+      o->print_before_all = true;
+    } else if (!strcmp(a, "--print-ir-after-all")) {
+      o->print_after_all = true;
+    } else if (!strcmp(a, "--verify-each")) {
+      o->verify_each = true;
+    } else if (!strcmp(a, "--no-verify-each")) {
+      o->verify_each = false;
+    } else if (!strcmp(a, "--split-input-file")) {
+      o->split = true;
+    } else if (!strcmp(a, "--elide-constants")) {
+      o->elide = true;
+    } else if (!strcmp(a, "--remarks")) {
+      o->remarks = true;
+    } else if (!strncmp(a, "--remarks=", 10)) {
+      o->remarks = true;
+      o->remark_pass = a + 10;
+      if (!pass_lookup(o->remark_pass))
+        return fail("--remarks: unknown pass '%s'; see kiln-opt --list-passes", o->remark_pass);
+    } else if (a[0] == '-' && a[1] != 0) {
+      return fail("unknown option '%s'; see kiln-opt --help", a);
+    } else if (o->input) {
+      return fail("more than one input file ('%s'); see kiln-opt --help", a);
+    } else {
+      o->input = a;
+    }
+  }
+  char msg[1024];
+  if (!pass_name_list_check(o->print_before, msg, sizeof msg) ||
+      !pass_name_list_check(o->print_after, msg, sizeof msg))
+    return fail("%s", msg);
+  return -1;
+}
+
+/* Reads a whole file (or stdin for NULL or "-") into a NUL-terminated heap buffer. */
+static char *read_input(const char *path, size_t *len) {
+  FILE *f = !path || !strcmp(path, "-") ? stdin : fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+    n += got;
+    if (n + 1 == cap) {
+      char *grown = realloc(buf, cap *= 2);
+      if (!grown)
+        free(buf);
+      buf = grown;
+    }
+  }
+  bool bad = ferror(f);
+  if (f != stdin)
+    fclose(f);
+  if (!buf || bad) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = 0;
+  *len = n;
+  return buf;
+}
+
+/* Is the line starting at p a split marker ("// -----" with optional trailing space)? */
+static bool is_split_line(const char *p, const char *end) {
+  static const char marker[] = "// -----";
+  size_t n = sizeof marker - 1;
+  if ((size_t)(end - p) < n || strncmp(p, marker, n) != 0)
+    return false;
+  for (p += n; p < end && *p != '\n'; p++)
+    if (*p != ' ' && *p != '\t' && *p != '\r')
+      return false;
+  return true;
+}
+
+/* Parses, verifies, runs the pipeline and prints one chunk into out. Returns false on error. */
+static bool process(const Options *o, const Pipeline *pl, const char *name, const char *src,
+                    size_t len, int line_offset, Buf *out) {
+  Diag d;
+  ir_diag_init(&d, name, src, len);
+  d.line_offset = line_offset;
+  d.remarks = o->remarks;
+  d.remark_pass = o->remark_pass;
+  Module *m = fe_parse_text(src, len, &d);
+  if (!m)
+    return false;
+  PrintOptions popt = {.elide_constants = o->elide};
+  bool ok = ir_verify(m, &d) == 0;
+  if (ok) {
+    PassManagerOptions pm = {.print_before = o->print_before,
+                             .print_after = o->print_after,
+                             .print_before_all = o->print_before_all,
+                             .print_after_all = o->print_after_all,
+                             .verify_each = o->verify_each,
+                             .print = &popt,
+                             .dump = stderr};
+    ok = pass_pipeline_run(pl, m, &d, &pm);
+  }
+  if (ok)
+    ir_print_module(m, out, &popt);
+  ir_module_free(m);
+  return ok;
+}
+
+/* Writes text to path through a temporary file in the same directory and a rename, so an
+ * error never leaves a partial file. */
+static bool write_output(const char *path, const Buf *text) {
+  if (!path) {
+    fwrite(ir_buf_str(text), 1, text->len, stdout);
+    return fflush(stdout) == 0;
+  }
+  size_t n = strlen(path);
+  char *tmp = malloc(n + 16);
+  if (!tmp)
+    return false;
+  snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    fprintf(stderr, "kiln-opt: error: cannot write '%s': %s\n", path, strerror(errno));
+    free(tmp);
+    return false;
+  }
+  FILE *f = fdopen(fd, "wb");
+  bool ok = f && fwrite(ir_buf_str(text), 1, text->len, f) == text->len;
+  ok = (f && fclose(f) == 0) && ok;
+  if (ok && rename(tmp, path) != 0)
+    ok = false;
+  if (!ok) {
+    fprintf(stderr, "kiln-opt: error: cannot write '%s': %s\n", path, strerror(errno));
+    remove(tmp);
+  }
+  free(tmp);
+  return ok;
+}
+
+int main(int argc, char **argv) {
+  Options o;
+  int status = parse_args(argc, argv, &o);
+  if (status >= 0)
+    return status;
+  Pipeline pl = {0};
+  char err[1024];
+  if (o.pipeline && !pass_pipeline_parse(o.pipeline, &pl, err, sizeof err))
+    return fail("%s", err);
+  const char *name = o.input && strcmp(o.input, "-") ? o.input : "<stdin>";
+  size_t len = 0;
+  char *src = read_input(o.input, &len);
+  if (!src) {
+    fprintf(stderr, "kiln-opt: error: cannot read '%s': %s\n", name, strerror(errno));
+    pass_pipeline_free(&pl);
+    return 1;
+  }
+  Buf out = {0};
+  bool ok = true;
+  if (!o.split) {
+    ok = process(&o, &pl, name, src, len, 0, &out);
+  } else {
+    const char *end = src + len, *chunk = src;
+    int line = 0, chunk_line = 0, nchunks = 0;
+    for (const char *p = src; p <= end;) {
+      const char *eol = memchr(p, '\n', (size_t)(end - p));
+      bool last = p == end;
+      if (last || is_split_line(p, end)) {
+        if (nchunks++)
+          ir_buf_puts(&out, "// -----\n");
+        ok &= process(&o, &pl, name, chunk, (size_t)(p - chunk), chunk_line, &out);
+        if (last)
+          break;
+        chunk = eol ? eol + 1 : end;
+        chunk_line = line + 1;
+      }
+      line++;
+      p = eol ? eol + 1 : end;
+    }
+  }
+  /* Chunks that succeeded still print to stdout; a file is written only when all did. */
+  if (ok || !o.output)
+    ok = write_output(o.output, &out) && ok;
+  ir_buf_free(&out);
+  free(src);
+  pass_pipeline_free(&pl);
+  return ok ? 0 : 1;
+}
