@@ -184,6 +184,8 @@ void ir_value_replace_all_uses(Value *from, Value *to);
 Op *ir_op_create(Module *m, OpKind kind, int noperands, Value *const *operands, int nresults,
                  const Type *result_types);
 void ir_op_set_operand(Op *op, int i, Value *v);
+/* Replaces the whole operand list (e.g. a region op's captures); values may repeat old ones. */
+void ir_op_set_operands(Module *m, Op *op, int n, Value *const *values);
 void ir_op_set_sym(Module *m, Op *op, const char *sym);
 /* Adds the body region of an F_REGION op (empty). */
 Block *ir_op_add_body(Module *m, Op *op);

@@ -175,6 +175,20 @@ void ir_op_set_operand(Op *op, int i, Value *v) {
   add_use(o);
 }
 
+void ir_op_set_operands(Module *m, Op *op, int n, Value *const *values) {
+  for (int i = 0; i < op->noperands; i++)
+    remove_use(&op->operands[i]);
+  if (n > op->noperands)
+    op->operands = ir_arena_alloc(m->arena, sizeof(Operand) * (size_t)n);
+  op->noperands = n;
+  for (int i = 0; i < n; i++) {
+    if (!values[i])
+      IR_BUG("operand %d of a '%s' set to NULL", i, ir_op_name(op->kind));
+    op->operands[i] = (Operand){.value = values[i], .owner = op, .index = i};
+    add_use(&op->operands[i]);
+  }
+}
+
 void ir_op_set_sym(Module *m, Op *op, const char *sym) {
   op->sym = sym ? ir_arena_strdup(m->arena, sym) : NULL;
 }

@@ -7,17 +7,16 @@
  *   keeps the name it is bound by); region structure (no body is merged, split or moved, no
  *   terminator is erased, no region op is folded or CSE'd); region captures: the operands of a
  *   region op are exactly the outside values its body reads, in their old order with new ones
- *   (weights made by folding inside the body) appended - a region op whose list changes is
- *   rebuilt with the same results, attributes and body.
+ *   (weights made by folding inside the body) appended.
  * Creates: one anonymous weight per folded op, appended to the module's weights in program order,
  *   so the same input always gives the same output.
  * Removes: ops whose results are all unused (a region op with them), and at the end every weight
  *   nothing reads; inputs stay.
  *
  * It repeats, until nothing changes:
- *   - CSE, per block: an op equal to an earlier op of the same block (kind, symbol, operands -
- *     either order for a commutative op - attributes and result types; no region) is replaced by
- *     it. Ops in a region are matched against their own block only, never the enclosing one.
+ *   - CSE, per block: an op equal to an earlier op of the same block (kind, operands - either
+ *     order for a commutative op - attributes and result types; no region) is replaced by it.
+ *     Symbols (ONNX node names) are labels, not semantics: the earlier op keeps its own. Ops in a region are matched against their own block only, never the enclosing one.
  *   - folding: an F_FOLD op whose operands are all weights with data and whose result type is
  *     known and static is evaluated with the reference kernels (runtime/ref) into a new weight.
  *   - forwarding: identity and dropout (F_NOOP elementwise ops) are replaced by their operand.
@@ -124,7 +123,6 @@ static uint64_t op_hash(const Op *op) {
   XXH3_state_t s;
   XXH3_64bits_reset(&s);
   hash_i64(&s, op->kind);
-  hash_str(&s, op->sym);
   hash_i64(&s, op->noperands);
   if (is_commutative_pair(op)) {
     int a = op->operands[0].value->id, b = op->operands[1].value->id;
@@ -154,8 +152,6 @@ static bool same_operands(const Op *a, const Op *b) {
 static bool ops_equal(const Op *a, const Op *b) {
   if (a->kind != b->kind || a->noperands != b->noperands || a->nattrs != b->nattrs ||
       a->nresults != b->nresults)
-    return false;
-  if ((a->sym == NULL) != (b->sym == NULL) || (a->sym && strcmp(a->sym, b->sym) != 0))
     return false;
   if (!same_operands(a, b))
     return false;
@@ -601,28 +597,6 @@ static int needed_captures(Canon *c, const Op *op, Value **caps) {
   return n;
 }
 
-/* Replaces op by a copy with operands caps that takes over its results, attributes and body. */
-static void rebuild_with_captures(Canon *c, Op *op, Value **caps, int ncaps) {
-  Op *copy = ir_op_create(c->m, op->kind, ncaps, caps, op->nresults, NULL);
-  copy->sym = op->sym;
-  copy->attrs = op->attrs;
-  copy->nattrs = op->nattrs;
-  copy->loc = op->loc;
-  copy->body = op->body;
-  copy->body->parent = copy;
-  op->body = NULL;
-  Value **fresh = copy->results;
-  copy->results = op->results;
-  op->results = fresh;
-  for (int i = 0; i < op->nresults; i++) {
-    copy->results[i]->def = copy;
-    op->results[i]->def = op;
-  }
-  ir_op_insert_before(op, copy);
-  ir_op_erase(op);
-  c->changed = true;
-}
-
 static int body_reads(const Block *body) {
   int n = 0;
   for (const Op *o = body->first; o; o = o->next)
@@ -642,8 +616,10 @@ static void recapture_block(Canon *c, Block *b) {
     bool same = n == op->noperands;
     for (int i = 0; same && i < n; i++)
       same = caps[i] == op->operands[i].value;
-    if (!same)
-      rebuild_with_captures(c, op, caps, n);
+    if (!same) {
+      ir_op_set_operands(c->m, op, n, caps);
+      c->changed = true;
+    }
     free(caps);
   }
 }

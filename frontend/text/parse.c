@@ -382,10 +382,11 @@ static size_t tensor_bytes(const Type *t) {
 }
 
 /* tensor ::= 'dense' '<' '[' element* ']' '>' | 'dense_resource' '<' key '>'
- * Fills tn (type t) with the data; dense_resource<__elided__> gives data NULL. */
+ * Fills tn (type t) with the data; dense_resource<__elided__> gives data NULL (unless the
+ * resources section defines that key: a weight may be named __elided__). */
 static bool build_tensor(Builder *B, const PTensor *pt, const Type *t, Tensor *tn) {
   *tn = (Tensor){.type = *t};
-  if (pt->resource && strcmp(pt->key, "__elided__") == 0) {
+  if (pt->resource && strcmp(pt->key, "__elided__") == 0 && map_get(&B->res_index, pt->key) < 0) {
     if (ir_type_numel(t) >= 0)
       tn->nbytes = tensor_bytes(t);
     return true;

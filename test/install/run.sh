@@ -12,6 +12,13 @@ done
 lib=$(ls -d "$work"/prefix/lib*/libkilnrt.so.0 2>/dev/null | head -n 1)
 [ -n "$lib" ] || { echo "missing installed libkilnrt.so.0" >&2; exit 1; }
 libdir=$(dirname "$lib")
+# The runtime never depends on the compiler: no compiler symbol in it, no protobuf-c, flex or bison.
+if nm -D "$lib" | grep -E ' [TU] (ir|fe|pass|cg)_' >&2; then
+  echo "libkilnrt refers to compiler symbols" >&2; exit 1
+fi
+if ldd "$lib" | grep -E 'protobuf|libfl' >&2; then
+  echo "libkilnrt links compiler-only libraries" >&2; exit 1
+fi
 
 cmake -S "$src/test/install/app" -B "$work/app" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/app" >/dev/null
