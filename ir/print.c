@@ -139,6 +139,8 @@ static void print_tensor(Printer *p, const Tensor *t, const char *key) {
     return;
   }
   char tmp[32];
+  if (key && strcmp(key, "__elided__") == 0)
+    key = NULL; /* a weight so named would read as elided: give its bytes a made-up key */
   if (!key) {
     /* Tensor attributes: __attrN, skipping any key a weight already holds. */
     for (;;) {
@@ -226,7 +228,8 @@ static void print_op(Printer *p, const Op *op, int depth) {
   indent(b, depth);
   if (ir_ops[op->kind].flags & F_TERMINATOR) {
     ir_buf_puts(b, ir_op_name(op->kind));
-    ir_buf_putc(b, ' ');
+    if (op->noperands)
+      ir_buf_putc(b, ' ');
     print_operands(p, op);
     print_attrs(p, op, op->kind == OP_OUTPUT && output_names_implied(p, op) ? "names" : NULL);
     ir_buf_putc(b, '\n');

@@ -15,10 +15,8 @@
  * Any error makes the result NULL; the partly built module is freed. */
 #include "parse.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,7 +572,7 @@ static void build_block(Builder *B, Block *b, const PVec *stmts, const PRegion *
 static void build_input(Builder *B, const PStmt *st) {
   const PName *n = st->results.items[0];
   Type t;
-  Value *v = NULL;
+  Value *v = NULL; /* not made for a bad type, nor for a redefinition (reported below) */
   if (build_type(B, st->types.items[0], &t) && sym_find(&B->values, n->name) < 0)
     v = ir_add_input(B->m, NULL, t);
   sym_define(B, &B->values, n, v, true);
@@ -585,7 +583,7 @@ static void build_weight(Builder *B, const PStmt *st) {
   const PName *n = st->results.items[0];
   Type t;
   Tensor tn;
-  Value *v = NULL;
+  Value *v = NULL; /* not made for a bad type or tensor, nor for a redefinition */
   if (build_type(B, st->types.items[0], &t) && build_tensor(B, st->tensor, &t, &tn) &&
       sym_find(&B->weights, n->name) < 0)
     v = ir_add_weight(B->m, NULL, t, tn.data, tn.nbytes);
@@ -633,7 +631,8 @@ static void build_op(Builder *B, Block *b, const PStmt *st) {
     if (!build_type(B, st->types.items[i], &types[i]))
       ok = false;
   if (nres != ntypes) {
-    ir_error(B->d, st->types_loc, "expected %d types after ':', got %d", nres, ntypes);
+    ir_error(B->d, st->types_loc, "expected %d type%s after ':', got %d", nres,
+             nres == 1 ? "" : "s", ntypes);
     ok = false;
   }
 

@@ -12,12 +12,12 @@
 #include "ir/diag.h"
 #include "ir/ir.h"
 
-/* Parses a whole .kir text of len bytes (NUL bytes are just bad characters; src need not be
- * NUL-terminated). Reports every error through d (ir_error with the 1-based line and byte column
- * of the offending token; d carries the filename, source text and line offset) and returns NULL if
- * there was any error, else a module the caller frees with ir_module_free(). Never aborts and
- * never leaks, on any input. Op locations are those of their op names, value locations those of
- * their defining %name or $name. */
+/* Parses a whole .kir text of len bytes (src need not be NUL-terminated; a NUL byte outside a
+ * string is a bad character). Reports every error through d (ir_error with the 1-based line and
+ * byte column of the offending token; d carries the filename, source text and line offset) and
+ * returns NULL if there was any error, else a module the caller frees with ir_module_free().
+ * Never aborts and never leaks, on any input. Op locations are those of their op names (or
+ * 'output', 'yield'), value locations those of their defining %name or $name. */
 Module *fe_parse_text(const char *src, size_t len, Diag *d);
 
 #endif

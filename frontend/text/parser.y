@@ -287,7 +287,8 @@ stmt
       $$->loc = LOC(@1);
       $$->operands = $2;
     }
-  /* op ::= result-list '=' op-name symbol? '(' operand-list? ')' attr-dict? ':' type-list region? */
+  /* op ::= result-list '=' op-name symbol? '(' operand-list? ')' attr-dict? ':' type-list
+   *        region? */
   | results '=' IDENT sym_opt '(' operands_opt ')' attrs_opt ':' types region_opt {
       $$ = node(ps, sizeof(PStmt));
       $$->kind = PS_OP;
@@ -588,7 +589,8 @@ static const struct {
 };
 
 /* The index in expected[0..n) of the symbol called name, or -1. */
-static int find_symbol(const yysymbol_kind_t *expected, int n, const bool *taken, const char *name) {
+static int find_symbol(const yysymbol_kind_t *expected, int n, const bool *taken,
+                       const char *name) {
   for (int i = 0; i < n; i++)
     if (taken[i] && strcmp(yysymbol_name(expected[i]), name) == 0)
       return i;

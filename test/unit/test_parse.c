@@ -154,7 +154,8 @@ static void test_build(void) {
   CHECK(t && t->kind == ATTR_TENSOR && ((const int32_t *)t->tensor->data)[1] == 2);
   CHECK(ir_op_attr(relu, "e")->kind == ATTR_INTS);
   const Attr *bigattr = ir_op_attr(relu, "big");
-  CHECK(bigattr && bigattr->tensor->nbytes == 80 && ((const float *)bigattr->tensor->data)[19] == 1.0f);
+  CHECK(bigattr && bigattr->tensor->nbytes == 80 &&
+        ((const float *)bigattr->tensor->data)[19] == 1.0f);
 
   Op *ident = nth_op(&m->body, 4);
   CHECK(ident->results[0]->name == NULL);
@@ -186,7 +187,8 @@ static void test_round_trip(const char *src, bool elide) {
 
 /* Output names: implied by operands as written, kept when explicit. */
 static void test_output_names(void) {
-  const char *src = "module {\n  input %5 : f32\n  input %\"a b\" : f32\n  output %5, %\"a b\"\n}\n";
+  const char *src =
+      "module {\n  input %5 : f32\n  input %\"a b\" : f32\n  output %5, %\"a b\"\n}\n";
   int nerr;
   Module *m = parse(src, strlen(src), &nerr, NULL);
   CHECK(m != NULL);
