@@ -3,6 +3,7 @@
  * reduction ops are in infer_nn.c; shape-changing ops in infer_shape.c. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "infer.h"
@@ -387,3 +388,16 @@ const ir_infer_fn ir_infer_fns[OP_COUNT] = {
     [OP_GATHER] = ir_infer_gather,
     [OP_RESIZE] = ir_infer_resize,
 };
+
+Type *ir_infer_op(const Op *op, char *err, size_t errlen) {
+  Type *out = malloc(sizeof(Type) * (size_t)(op->nresults ? op->nresults : 1));
+  if (!out)
+    abort();
+  for (int i = 0; i < op->nresults; i++)
+    out[i] = op->results[i]->type;
+  if (!ir_infer_fns[op->kind](op, out, err, errlen)) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}

@@ -238,6 +238,9 @@ bool ir_walk(Block *b, ir_walk_fn fn, void *ctx);
  * known when called. The table has an entry for every op; a unit test checks it. */
 typedef bool (*ir_infer_fn)(const Op *op, Type *out, char *err, size_t errlen);
 extern const ir_infer_fn ir_infer_fns[OP_COUNT];
+/* Infers op's result types into a new heap array (free() it), seeded with the declared types
+ * (cast reads its target there); NULL with the reason in err when inference fails. */
+Type *ir_infer_op(const Op *op, char *err, size_t errlen);
 
 struct Diag;
 /* Checks every structural and per-op rule (see verify.c); reports each violation through d and
@@ -251,6 +254,9 @@ typedef struct PrintOptions {
 } PrintOptions;
 
 void ir_print_module(const Module *m, Buf *b, const PrintOptions *opt);
+/* Names print bare when made of [A-Za-z0-9_.] only, else as a quoted string with escapes. */
+bool ir_name_is_bare(const char *s);
+void ir_print_name(Buf *b, const char *name);
 /* Writes how the printer names v ("%x", "$w", "%3") into buf, for messages. */
 void ir_value_label(const Module *m, const Value *v, char *buf, size_t n);
 /* Prints one op (with its region) as in a dump, for remarks and messages. */

@@ -21,7 +21,7 @@ typedef struct Printer {
   int nattr_keys;
 } Printer;
 
-static bool is_bare(const char *s) {
+bool ir_name_is_bare(const char *s) {
   if (!*s)
     return false;
   for (; *s; s++)
@@ -48,8 +48,8 @@ static void print_string(Buf *b, const char *s) {
   ir_buf_putc(b, '"');
 }
 
-static void print_name(Buf *b, const char *s) {
-  if (is_bare(s))
+void ir_print_name(Buf *b, const char *s) {
+  if (ir_name_is_bare(s))
     ir_buf_puts(b, s);
   else
     print_string(b, s);
@@ -59,7 +59,7 @@ static void print_value(Printer *p, const Value *v) {
   char sigil = v->kind == VAL_WEIGHT ? '$' : '%';
   ir_buf_putc(p->b, sigil);
   if (v->name) {
-    print_name(p->b, v->name);
+    ir_print_name(p->b, v->name);
     return;
   }
   if (p->numbers[v->id] < 0)
@@ -150,7 +150,7 @@ static void print_tensor(Printer *p, const Tensor *t, const char *key) {
     }
     key = tmp;
   }
-  print_name(p->b, key);
+  ir_print_name(p->b, key);
   ir_buf_putc(p->b, '>');
   add_resource(p, t, key);
 }
@@ -190,7 +190,7 @@ static void print_attrs(Printer *p, const Op *op, const char *skip) {
     if (skip && strcmp(a->name, skip) == 0)
       continue;
     ir_buf_puts(p->b, printed++ ? ", " : " {");
-    print_name(p->b, a->name);
+    ir_print_name(p->b, a->name);
     ir_buf_puts(p->b, " = ");
     print_attr_value(p, a);
   }
@@ -244,7 +244,7 @@ static void print_op(Printer *p, const Op *op, int depth) {
   ir_buf_puts(b, ir_op_name(op->kind));
   if (op->sym) {
     ir_buf_puts(b, " @");
-    print_name(b, op->sym);
+    ir_print_name(b, op->sym);
   }
   ir_buf_putc(b, '(');
   print_operands(p, op);
@@ -274,7 +274,7 @@ static void print_resources(Printer *p) {
   for (int i = 0; i < p->nresources; i++) {
     const Tensor *t = p->resources[i];
     ir_buf_puts(p->b, "  ");
-    print_name(p->b, p->keys[i]);
+    ir_print_name(p->b, p->keys[i]);
     ir_buf_puts(p->b, " = \"0x");
     const unsigned char *d = t->data;
     for (size_t j = 0; j < t->nbytes; j++) {
@@ -313,7 +313,7 @@ void ir_print_module(const Module *m, Buf *b, const PrintOptions *opt) {
   ir_buf_puts(b, "module");
   if (m->name) {
     ir_buf_puts(b, " @");
-    print_name(b, m->name);
+    ir_print_name(b, m->name);
   }
   ir_buf_puts(b, " {\n");
   for (int i = 0; i < m->ninputs; i++) {

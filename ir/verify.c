@@ -189,13 +189,9 @@ static void check_types(Verifier *v, const Op *op) {
       return; /* nothing to infer from yet */
   if (op->kind == OP_YIELD || op->kind == OP_OUTPUT)
     return;
-  Type out[64];
   char err[256] = "";
-  if (op->nresults > 64)
-    return;
-  for (int i = 0; i < op->nresults; i++)
-    out[i] = op->results[i]->type;
-  if (!ir_infer_fns[op->kind](op, out, err, sizeof err)) {
+  Type *out = ir_infer_op(op, err, sizeof err);
+  if (!out) {
     op_error(v, op, "'%s' op: %s", name, err);
     return;
   }
@@ -214,6 +210,7 @@ static void check_types(Verifier *v, const Op *op) {
                ir_type_str(have), want);
     }
   }
+  free(out);
 }
 
 static void check_yield(Verifier *v, const Op *region_op, const Op *y) {

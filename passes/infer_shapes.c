@@ -4,6 +4,8 @@
  * disagreement is the verifier's to report). Creates: a known type for every result whose
  * operands' types are known, through the registry's inference functions, in program order and
  * innermost regions first (a region op's types come from its yield). */
+#include <stdlib.h>
+
 #include "pass.h"
 
 static bool infer_block(PassContext *pc, Block *b) {
@@ -24,19 +26,16 @@ static bool infer_block(PassContext *pc, Block *b) {
                   ir_op_name(op->kind));
       continue;
     }
-    Type out[64];
     char err[256] = "";
-    if (op->nresults > 64)
-      continue;
-    for (int i = 0; i < op->nresults; i++)
-      out[i] = op->results[i]->type;
-    if (!ir_infer_fns[op->kind](op, out, err, sizeof err)) {
+    Type *out = ir_infer_op(op, err, sizeof err);
+    if (!out) {
       ir_error(pc->diag, op->loc, "'%s' op: %s", ir_op_name(op->kind), err);
       return false;
     }
     for (int i = 0; i < op->nresults; i++)
       if (!ir_type_is_known(&op->results[i]->type))
         op->results[i]->type = out[i];
+    free(out);
   }
   return true;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "frontend/text/parse.h"
@@ -218,6 +219,16 @@ static bool write_output(const char *path, const Buf *text) {
   if (!path) {
     fwrite(ir_buf_str(text), 1, text->len, stdout);
     return fflush(stdout) == 0;
+  }
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    /* /dev/null, a pipe: nothing partial can be left behind, so write straight to it. */
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(ir_buf_str(text), 1, text->len, f) == text->len;
+    ok = (f && fclose(f) == 0) && ok;
+    if (!ok)
+      fprintf(stderr, "kiln-opt: error: cannot write '%s': %s\n", path, strerror(errno));
+    return ok;
   }
   size_t n = strlen(path);
   char *tmp = malloc(n + 16);

@@ -124,34 +124,11 @@ typedef struct Builder {
 
 static void *talloc(Builder *B, size_t size) { return ir_arena_alloc(B->ps->arena, size); }
 
-static bool is_bare(const char *s) {
-  if (!*s)
-    return false;
-  for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-          *s == '_' || *s == '.'))
-      return false;
-  return true;
-}
-
 /* The name as the source would write it, with its sigil: %x, %"a b", for messages. */
 static const char *show_name(Builder *B, char sigil, const char *name) {
   Buf b = {0};
   ir_buf_putc(&b, sigil);
-  if (is_bare(name)) {
-    ir_buf_puts(&b, name);
-  } else {
-    ir_buf_putc(&b, '"');
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-      if (*p == '"' || *p == '\\')
-        ir_buf_printf(&b, "\\%c", *p);
-      else if (*p < 0x20 || *p >= 0x7f)
-        ir_buf_printf(&b, "\\%02X", *p);
-      else
-        ir_buf_putc(&b, (char)*p);
-    }
-    ir_buf_putc(&b, '"');
-  }
+  ir_print_name(&b, name);
   char *s = fe_strndup(B->ps, b.data, b.len);
   ir_buf_free(&b);
   return s;
