@@ -15,17 +15,11 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "opkind.h"
 #include "type.h"
 
 /* ---- The op registry (ops.def) ---------------------------------------------------------------- */
 
-typedef enum OpKind {
-  OP_INVALID = -1,
-#define OP(id, name, onnx, min_in, max_in, min_out, max_out, fusion, flags, attrs) OP_##id,
-#include "ops.def"
-#undef OP
-  OP_COUNT
-} OpKind;
 
 /* How an op fuses (TVM's pattern kinds): what it may absorb and be absorbed into. */
 typedef enum FusionKind {
