@@ -21,11 +21,8 @@ static bool infer_block(PassContext *pc, Block *b) {
       ready &= ir_type_is_known(&op->operands[i].value->type);
     if (!need)
       continue;
-    if (!ready) {
-      pass_remark(pc, op, "cannot infer the type of '%s': an operand type is unknown",
-                  ir_op_name(op->kind));
-      continue;
-    }
+    if (!ready)
+      continue; /* in program order only a failed inference leaves one unknown, and fails */
     char err[256] = "";
     Type *out = ir_infer_op(op, err, sizeof err);
     if (!out) {
