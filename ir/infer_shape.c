@@ -250,10 +250,10 @@ static bool split_sizes(const Op *op, int axis, int64_t d, Type *out, char *err,
                          n == 1 ? "" : "s", k, k == 1 ? "" : "s");
   int64_t sum = 0;
   for (int i = 0; i < n; i++) {
-    if (v[i] < 0)
-      return ir_infer_fail(err, errlen, "split[%d] is %lld, expected at least 0", i,
-                           (long long)v[i]);
-    sum += v[i];
+    if (v[i] < 0 || v[i] > d)
+      return ir_infer_fail(err, errlen, "split[%d] is %lld, expected 0 to %lld", i,
+                           (long long)v[i], (long long)d);
+    sum += v[i]; /* no overflow: at most n * d, both bounded */
     out[i].dims[axis] = v[i];
   }
   if (sum != d)

@@ -8,8 +8,8 @@
  *   terminator is erased, no region op is folded or CSE'd); region captures: the operands of a
  *   region op are exactly the outside values its body reads, in their old order with new ones
  *   (weights made by folding inside the body) appended.
- * Creates: one anonymous weight per folded op, appended to the module's weights in program order,
- *   so the same input always gives the same output.
+ * Creates: one anonymous weight per result of a folded op, appended to the module's weights in
+ *   program order, so the same input always gives the same output.
  * Removes: ops whose results are all unused (a region op with them), and at the end every weight
  *   nothing reads; inputs stay.
  *
@@ -17,12 +17,12 @@
  *   - CSE, per block: an op equal to an earlier op of the same block (kind, operands - either
  *     order for a commutative op - attributes and result types; no region) is replaced by it.
  *     Symbols (ONNX node names) are labels, not semantics: the earlier op keeps its own. Ops in a region are matched against their own block only, never the enclosing one.
- *   - folding: an F_FOLD op whose operands are all weights with data and whose result type is
- *     known and static is evaluated with the reference kernels (runtime/ref) into a new weight.
+ *   - folding: an F_FOLD op whose operands are all weights with data and whose result types are
+ *     known and static is evaluated with the reference kernels (through interp.h) into new
+ *     weights, one per result.
  *   - forwarding: identity and dropout (F_NOOP elementwise ops) are replaced by their operand.
  *   - DCE, in reverse order within each block.
  * Remarks: one per op that has only weight operands yet cannot be folded, with the reason. */
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +31,7 @@
 #include <xxhash.h>
 
 #include "pass.h"
-#include "runtime/ref/elementwise.h"
+#include "interp.h"
 
 typedef struct FoldFailure {
   const Op *op;
@@ -212,43 +212,11 @@ static void cse_block(Canon *c, Block *b) {
 
 /* ---- folding ---- */
 
-typedef enum FoldClass {
-  FOLD_NONE, FOLD_UNARY, FOLD_BINARY, FOLD_COMPARE, FOLD_WHERE, FOLD_CAST
-} FoldClass;
-
-typedef struct FoldKernel {
-  FoldClass cls;
-  int code; /* RtUnary, RtBinary or RtCompare */
-} FoldKernel;
-
-/* The reference kernel of each foldable op kind. */
-static const FoldKernel fold_kernels[OP_COUNT] = {
-    [OP_RELU] = {FOLD_UNARY, RT_EW_RELU}, [OP_SIGMOID] = {FOLD_UNARY, RT_EW_SIGMOID},
-    [OP_TANH] = {FOLD_UNARY, RT_EW_TANH}, [OP_EXP] = {FOLD_UNARY, RT_EW_EXP},
-    [OP_LOG] = {FOLD_UNARY, RT_EW_LOG}, [OP_SQRT] = {FOLD_UNARY, RT_EW_SQRT},
-    [OP_ABS] = {FOLD_UNARY, RT_EW_ABS}, [OP_NEG] = {FOLD_UNARY, RT_EW_NEG},
-    [OP_RECIPROCAL] = {FOLD_UNARY, RT_EW_RECIPROCAL}, [OP_FLOOR] = {FOLD_UNARY, RT_EW_FLOOR},
-    [OP_CEIL] = {FOLD_UNARY, RT_EW_CEIL}, [OP_ERF] = {FOLD_UNARY, RT_EW_ERF},
-    [OP_SOFTPLUS] = {FOLD_UNARY, RT_EW_SOFTPLUS}, [OP_MISH] = {FOLD_UNARY, RT_EW_MISH},
-    [OP_HARD_SWISH] = {FOLD_UNARY, RT_EW_HARD_SWISH},
-    [OP_LEAKY_RELU] = {FOLD_UNARY, RT_EW_LEAKY_RELU}, [OP_ELU] = {FOLD_UNARY, RT_EW_ELU},
-    [OP_HARD_SIGMOID] = {FOLD_UNARY, RT_EW_HARD_SIGMOID}, [OP_GELU] = {FOLD_UNARY, RT_EW_GELU},
-    [OP_CLIP] = {FOLD_UNARY, RT_EW_CLIP}, [OP_CAST] = {FOLD_CAST, 0},
-    [OP_ADD] = {FOLD_BINARY, RT_EW_ADD}, [OP_SUB] = {FOLD_BINARY, RT_EW_SUB},
-    [OP_MUL] = {FOLD_BINARY, RT_EW_MUL}, [OP_DIV] = {FOLD_BINARY, RT_EW_DIV},
-    [OP_POW] = {FOLD_BINARY, RT_EW_POW}, [OP_MAX] = {FOLD_BINARY, RT_EW_MAX},
-    [OP_MIN] = {FOLD_BINARY, RT_EW_MIN}, [OP_PRELU] = {FOLD_BINARY, RT_EW_PRELU},
-    [OP_EQUAL] = {FOLD_COMPARE, RT_EW_EQUAL}, [OP_LESS] = {FOLD_COMPARE, RT_EW_LESS},
-    [OP_GREATER] = {FOLD_COMPARE, RT_EW_GREATER}, [OP_WHERE] = {FOLD_WHERE, 0},
-};
-
-/* One evaluation: the op, its operand tensors, the result buffer and, on failure, the reason. */
+/* One evaluation: the op, its operand tensors and, on failure, the reason. */
 typedef struct Fold {
   const Module *m;
   const Op *op;
-  const Tensor *in[3];
-  const Type *out;
-  void *y;
+  const Tensor **in; /* op->noperands */
   char *why;
   size_t whylen;
   bool explain; /* name operands in why (slow) */
@@ -263,149 +231,9 @@ static bool fail(Fold *f, const char *fmt, ...) {
   return false;
 }
 
-_Static_assert(RT_MAX_RANK == IR_MAX_RANK, "kernel shapes hold every IR shape");
-
-static RtShape rt_shape(const Type *t) {
-  RtShape s = {.rank = t->rank};
-  memcpy(s.dims, t->dims, sizeof s.dims);
-  return s;
-}
-
-/* The kernel's verdict; RT_EUNSUPPORTED names the element type. */
-static bool kernel_status(Fold *f, int status, DType dt) {
-  if (status == RT_OK)
-    return true;
-  if (status == RT_EUNSUPPORTED)
-    return fail(f, "no reference kernel for %s", ir_dtype_name(dt));
-  return fail(f, "%s", rt_status_str(status));
-}
-
-static bool same_numel(Fold *f, const Type *in) {
-  if (ir_type_numel(in) == ir_type_numel(f->out))
-    return true;
-  char tin[128];
-  snprintf(tin, sizeof tin, "%s", ir_type_str(in));
-  return fail(f, "operand type %s does not match result type %s", tin, ir_type_str(f->out));
-}
-
-static bool fold_unary(Fold *f, RtUnary code) {
-  const Type *in = &f->in[0]->type;
-  if (in->dtype != DT_F32)
-    return fail(f, "no reference kernel for %s", ir_dtype_name(in->dtype));
-  if (f->out->dtype != DT_F32)
-    return fail(f, "the result type %s is not f32", ir_type_str(f->out));
-  if (!same_numel(f, in))
-    return false;
-  const Op *op = f->op;
-  float p[2] = {0, 0};
-  switch (code) {
-  case RT_EW_LEAKY_RELU: p[0] = (float)ir_attr_float(op, "alpha", 0.01); break;
-  case RT_EW_ELU: p[0] = (float)ir_attr_float(op, "alpha", 1.0); break;
-  case RT_EW_HARD_SIGMOID:
-    p[0] = (float)ir_attr_float(op, "alpha", 0.2);
-    p[1] = (float)ir_attr_float(op, "beta", 0.5);
-    break;
-  case RT_EW_CLIP:
-    p[0] = (float)ir_attr_float(op, "min", -INFINITY);
-    p[1] = (float)ir_attr_float(op, "max", INFINITY);
-    break;
-  case RT_EW_GELU: {
-    const char *approx = ir_attr_string(op, "approximate", "none");
-    if (strcmp(approx, "tanh") == 0)
-      code = RT_EW_GELU_TANH;
-    else if (strcmp(approx, "none") != 0)
-      return fail(f, "unknown approximate \"%s\"", approx);
-    break;
-  }
-  default: break;
-  }
-  int st = rt_ref_unary_f32(code, f->in[0]->data, f->y, ir_type_numel(in), p);
-  return kernel_status(f, st, in->dtype);
-}
-
-/* Calls the broadcast kernel of class k for element type dt; a, b are the data operands. */
-static int broadcast_kernel(Fold *f, FoldKernel k, DType dt, const Tensor *a, const Tensor *b) {
-  const void *c = f->in[0]->data, *x = a->data, *y = b->data;
-  RtShape cs = rt_shape(&f->in[0]->type), as = rt_shape(&a->type), bs = rt_shape(&b->type);
-  RtShape ys = rt_shape(f->out);
-  switch (dt) {
-  case DT_F32:
-    return k.cls == FOLD_BINARY    ? rt_ref_binary_f32(k.code, x, as, y, bs, f->y, ys)
-           : k.cls == FOLD_COMPARE ? rt_ref_compare_f32(k.code, x, as, y, bs, f->y, ys)
-                                   : rt_ref_where_f32(c, cs, x, as, y, bs, f->y, ys);
-  case DT_I32:
-    return k.cls == FOLD_BINARY    ? rt_ref_binary_i32(k.code, x, as, y, bs, f->y, ys)
-           : k.cls == FOLD_COMPARE ? rt_ref_compare_i32(k.code, x, as, y, bs, f->y, ys)
-                                   : rt_ref_where_i32(c, cs, x, as, y, bs, f->y, ys);
-  case DT_I64:
-    return k.cls == FOLD_BINARY    ? rt_ref_binary_i64(k.code, x, as, y, bs, f->y, ys)
-           : k.cls == FOLD_COMPARE ? rt_ref_compare_i64(k.code, x, as, y, bs, f->y, ys)
-                                   : rt_ref_where_i64(c, cs, x, as, y, bs, f->y, ys);
-  default: return RT_EUNSUPPORTED;
-  }
-}
-
-/* Binary ops, comparisons and where: two data operands of one element type, broadcast; where
- * takes a bool condition first, comparisons give bool. */
-static bool fold_broadcast(Fold *f, FoldKernel k) {
-  bool where = k.cls == FOLD_WHERE;
-  const Tensor *a = f->in[where], *b = f->in[where + 1];
-  DType dt = a->type.dtype, want = k.cls == FOLD_COMPARE ? DT_BOOL : dt;
-  if (b->type.dtype != dt) {
-    char ta[128];
-    snprintf(ta, sizeof ta, "%s", ir_type_str(&a->type));
-    return fail(f, "operand types %s and %s differ", ta, ir_type_str(&b->type));
-  }
-  if (f->out->dtype != want)
-    return fail(f, "the result type %s is not %s", ir_type_str(f->out), ir_dtype_name(want));
-  if (where && f->in[0]->type.dtype != DT_BOOL)
-    return fail(f, "the condition type %s is not bool", ir_type_str(&f->in[0]->type));
-  return kernel_status(f, broadcast_kernel(f, k, dt, a, b), dt);
-}
-
-/* The kernels' element type for dt, or -1. */
-static int rt_dtype(DType dt) {
-  switch (dt) {
-  case DT_F32: return RT_F32;
-  case DT_F16: return RT_F16;
-  case DT_I32: return RT_I32;
-  case DT_I64: return RT_I64;
-  case DT_U8: return RT_U8;
-  case DT_BOOL: return RT_BOOL;
-  default: return -1;
-  }
-}
-
-static bool fold_cast(Fold *f) {
-  const Type *in = &f->in[0]->type;
-  int from = rt_dtype(in->dtype), to = rt_dtype(f->out->dtype);
-  if (from < 0 || to < 0)
-    return fail(f, "no reference kernel for a cast from %s to %s", ir_dtype_name(in->dtype),
-                ir_dtype_name(f->out->dtype));
-  if (!same_numel(f, in))
-    return false;
-  int st = rt_ref_cast((RtDType)from, f->in[0]->data, (RtDType)to, f->y, ir_type_numel(in));
-  if (st == RT_ERANGE)
-    return fail(f, "a value is out of range of %s", ir_dtype_name(f->out->dtype));
-  return kernel_status(f, st, in->dtype);
-}
-
-static bool fold_eval(Fold *f) {
-  FoldKernel k = fold_kernels[f->op->kind];
-  switch (k.cls) {
-  case FOLD_UNARY: return fold_unary(f, (RtUnary)k.code);
-  case FOLD_BINARY:
-  case FOLD_COMPARE:
-  case FOLD_WHERE: return fold_broadcast(f, k);
-  case FOLD_CAST: return fold_cast(f);
-  default: return fail(f, "no reference kernel");
-  }
-}
-
-/* An op folding applies to: F_FOLD with only weights as operands. */
+/* An op folding applies to: F_FOLD with results and only weights as operands. */
 static bool fold_candidate(const Op *op) {
-  if (!(ir_ops[op->kind].flags & F_FOLD) || op->noperands == 0 || op->noperands > 3 ||
-      op->nresults != 1)
+  if (!(ir_ops[op->kind].flags & F_FOLD) || op->noperands == 0 || op->nresults == 0 || op->body)
     return false;
   for (int i = 0; i < op->noperands; i++)
     if (op->operands[i].value->kind != VAL_WEIGHT)
@@ -432,16 +260,16 @@ static bool fold_ready(Fold *f) {
     if (!v->tensor || !v->tensor->data)
       return fail_operand(f, v, true);
     int64_t numel = ir_type_numel(&v->type);
-    if (v->type.quantized || numel < 0 ||
-        v->tensor->nbytes != (size_t)numel * ir_dtype_size(v->type.dtype))
+    if (numel < 0 || v->tensor->nbytes != (size_t)numel * ir_dtype_size(v->type.dtype))
       return fail_operand(f, v, false);
   }
-  if (!ir_type_is_known(f->out))
-    return fail(f, "the result type is unknown");
-  if (ir_type_numel(f->out) < 0)
-    return fail(f, "the result type %s is not static", ir_type_str(f->out));
-  if (f->out->quantized)
-    return fail(f, "the result type %s is quantized", ir_type_str(f->out));
+  for (int i = 0; i < op->nresults; i++) {
+    const Type *t = &op->results[i]->type;
+    if (!ir_type_is_known(t))
+      return fail(f, "the result type is unknown");
+    if (ir_type_numel(t) < 0)
+      return fail(f, "the result type %s is not static", ir_type_str(t));
+  }
   for (int i = 0; i < op->noperands; i++)
     f->in[i] = op->operands[i].value->tensor;
   return true;
@@ -461,29 +289,42 @@ static void add_failure(Canon *c, const Op *op, const char *why) {
  * before evaluation run again, explaining, on the final module. */
 static void report_failure(Canon *c, const FoldFailure *ff) {
   char why[200] = "";
-  Fold f = {.m = c->m, .op = ff->op, .out = &ff->op->results[0]->type, .why = why,
-            .whylen = sizeof why, .explain = true};
+  const Tensor **in = xrealloc(NULL, sizeof *in * (size_t)ff->op->noperands);
+  Fold f = {.m = c->m, .op = ff->op, .in = in, .why = why, .whylen = sizeof why, .explain = true};
   const char *text = fold_ready(&f) ? ff->why : why;
   pass_remark(c->pc, ff->op, "not folding '%s': %s", ir_op_name(ff->op->kind), text);
+  free(in);
 }
 
-/* Replaces a fold candidate by a new weight, or records why it cannot. */
+/* Replaces a fold candidate by new weights (one per result) evaluated through the reference
+ * kernels (pass_eval_kernel), or records why it cannot. */
 static void fold_op(Canon *c, Op *op) {
   char why[200] = "";
-  Fold f = {.m = c->m, .op = op, .out = &op->results[0]->type, .why = why, .whylen = sizeof why};
-  if (!fold_ready(&f)) {
-    add_failure(c, op, why);
-    return;
+  int nres = op->nresults;
+  const Tensor **in = xrealloc(NULL, sizeof *in * (size_t)op->noperands);
+  Tensor *out = xrealloc(NULL, sizeof *out * (size_t)nres);
+  Value **with = xrealloc(NULL, sizeof *with * (size_t)nres);
+  Fold f = {.m = c->m, .op = op, .in = in, .why = why, .whylen = sizeof why};
+  int nalloc = 0;
+  bool ok = fold_ready(&f);
+  for (; ok && nalloc < nres; nalloc++) {
+    const Type *t = &op->results[nalloc]->type;
+    size_t nbytes = (size_t)ir_type_numel(t) * ir_dtype_size(t->dtype);
+    out[nalloc] = (Tensor){*t, xrealloc(NULL, nbytes), nbytes};
   }
-  size_t nbytes = (size_t)ir_type_numel(f.out) * ir_dtype_size(f.out->dtype);
-  f.y = xrealloc(NULL, nbytes);
-  if (fold_eval(&f)) {
-    Value *w = ir_add_weight(c->m, NULL, *f.out, f.y, nbytes);
-    replace_op(c, op, &w);
+  ok = ok && pass_eval_kernel(op, in, out, why, sizeof why);
+  if (ok) {
+    for (int i = 0; i < nres; i++)
+      with[i] = ir_add_weight(c->m, NULL, out[i].type, out[i].data, out[i].nbytes);
+    replace_op(c, op, with);
   } else {
     add_failure(c, op, why);
   }
-  free(f.y);
+  for (int i = 0; i < nalloc; i++)
+    free(out[i].data);
+  free(in);
+  free(out);
+  free(with);
 }
 
 /* ---- forwarding ---- */

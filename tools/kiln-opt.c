@@ -1,4 +1,5 @@
-/* kiln-opt - parse textual IR, run a pass pipeline, print the IR (like mlir-opt).
+/* kiln-opt - parse textual IR or import an ONNX model, run a pass pipeline, print the IR (like
+ * mlir-opt).
  *
  * Exit status: 0 on success; 1 on any error (bad flag, unreadable input, parse or verifier error,
  * failing pass). Output goes to stdout or, with -o, to a file written whole or not at all. */
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "frontend/onnx/onnx_import.h"
 #include "frontend/text/parse.h"
 #include "ir/diag.h"
 #include "passes/pass.h"
@@ -16,8 +18,9 @@
 static const char usage[] =
     "usage: kiln-opt [options] [FILE]\n"
     "\n"
-    "Parses kiln textual IR from FILE (or standard input when FILE is '-' or absent), verifies\n"
-    "it, runs a pass pipeline and prints the resulting IR.\n"
+    "Parses kiln textual IR from FILE (or standard input when FILE is '-' or absent), or\n"
+    "imports FILE as an ONNX model when its name ends in '.onnx'; verifies it, runs a pass\n"
+    "pipeline and prints the resulting IR.\n"
     "\n"
     "options:\n"
     "  -p, --pass-pipeline PIPELINE  passes to run, e.g. 'canonicalize,infer-shapes';\n"
@@ -35,6 +38,9 @@ static const char usage[] =
     "  --remarks[=PASS]              print remarks (why a pass did not do something), of\n"
     "                                every pass or of PASS only\n"
     "  --elide-constants             print large constants as dense_resource<__elided__>\n"
+    "  --shape NAME=DIMS             ONNX input only: fix the shape of input NAME, e.g.\n"
+    "                                --shape images=1x3x640x640 (repeatable; the first\n"
+    "                                dimension may be N, the batch)\n"
     "  --list-passes                 list the passes and their options\n"
     "  --version                     print kiln's version\n"
     "  -h, --help                    print this help\n"
@@ -47,6 +53,8 @@ typedef struct Options {
   bool print_before_all, print_after_all, verify_each, split, elide;
   bool remarks;
   const char *remark_pass;
+  FeShapeOverride shapes[64];
+  int nshapes;
 } Options;
 
 static int fail(const char *fmt, const char *arg) {
@@ -88,6 +96,17 @@ static bool value_flag(int argc, char **argv, int *i, const char *name, const ch
   return true;
 }
 
+static bool is_onnx(const char *path) {
+  size_t n = path ? strlen(path) : 0;
+  return n >= 5 && !strcmp(path + n - 5, ".onnx");
+}
+
+static void free_options(Options *o) {
+  for (int i = 0; i < o->nshapes; i++)
+    free((char *)o->shapes[i].name);
+  o->nshapes = 0;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, Options *o) {
   *o = (Options){.verify_each = true};
@@ -110,6 +129,18 @@ static int parse_args(int argc, char **argv, Options *o) {
                value_flag(argc, argv, &i, "--print-ir-after", &o->print_after, &err)) {
       if (err)
         return err;
+    } else if (!strncmp(a, "--shape", 7) && (a[7] == 0 || a[7] == '=')) {
+      const char *text = NULL;
+      if (!value_flag(argc, argv, &i, "--shape", &text, &err))
+        return fail("unknown option '%s'; see kiln-opt --help", a);
+      if (err)
+        return err;
+      if (o->nshapes == (int)(sizeof o->shapes / sizeof o->shapes[0]))
+        return fail("%s", "too many --shape options");
+      char msg[512];
+      if (!fe_parse_shape_override(text, &o->shapes[o->nshapes], msg, sizeof msg))
+        return fail("%s", msg);
+      o->nshapes++;
     } else if (!strcmp(a, "--print-ir-before-all")) {
       o->print_before_all = true;
     } else if (!strcmp(a, "--print-ir-after-all")) {
@@ -137,6 +168,8 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->input = a;
     }
   }
+  if (o->nshapes && !is_onnx(o->input))
+    return fail("%s", "--shape applies to ONNX models (FILE.onnx) only");
   char msg[1024];
   if (!pass_name_list_check(o->print_before, msg, sizeof msg) ||
       !pass_name_list_check(o->print_after, msg, sizeof msg))
@@ -192,7 +225,13 @@ static bool process(const Options *o, const Pipeline *pl, const char *name, cons
   d.line_offset = line_offset;
   d.remarks = o->remarks;
   d.remark_pass = o->remark_pass;
-  Module *m = fe_parse_text(src, len, &d);
+  Module *m;
+  if (is_onnx(o->input)) {
+    FeOnnxOptions fo = {.shapes = o->shapes, .nshapes = o->nshapes};
+    m = fe_onnx_import_file(o->input, &fo, &d);
+  } else {
+    m = fe_parse_text(src, len, &d);
+  }
   if (!m)
     return false;
   PrintOptions popt = {.elide_constants = o->elide};
@@ -257,18 +296,27 @@ static bool write_output(const char *path, const Buf *text) {
 int main(int argc, char **argv) {
   Options o;
   int status = parse_args(argc, argv, &o);
-  if (status >= 0)
+  if (status >= 0) {
+    free_options(&o);
     return status;
+  }
   Pipeline pl = {0};
   char err[1024];
-  if (o.pipeline && !pass_pipeline_parse(o.pipeline, &pl, err, sizeof err))
+  if (o.pipeline && !pass_pipeline_parse(o.pipeline, &pl, err, sizeof err)) {
+    free_options(&o);
     return fail("%s", err);
+  }
+  if (is_onnx(o.input) && o.split) {
+    free_options(&o);
+    return fail("%s", "--split-input-file applies to textual IR only");
+  }
   const char *name = o.input && strcmp(o.input, "-") ? o.input : "<stdin>";
   size_t len = 0;
   char *src = read_input(o.input, &len);
   if (!src) {
     fprintf(stderr, "kiln-opt: error: cannot read '%s': %s\n", name, strerror(errno));
     pass_pipeline_free(&pl);
+    free_options(&o);
     return 1;
   }
   Buf out = {0};
@@ -300,5 +348,6 @@ int main(int argc, char **argv) {
   ir_buf_free(&out);
   free(src);
   pass_pipeline_free(&pl);
+  free_options(&o);
   return ok ? 0 : 1;
 }

@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-enum { MAX_IN = 3 };
-
 /* ---- shapes and broadcasting ---- */
 
 int64_t rt_shape_numel(RtShape s) {
@@ -41,20 +39,12 @@ const char *rt_status_str(int status) {
   case RT_ESHAPE: return "shapes do not broadcast to the result";
   case RT_EDIVZERO: return "integer division by zero";
   case RT_ERANGE: return "value out of range of the target type";
+  case RT_ENOMEM: return "out of memory";
   default: return "unknown status";
   }
 }
 
-/* Walks the result in row-major order, tracking each operand's element offset; a broadcast
- * dimension has stride 0 in the operand. */
-typedef struct Bcast {
-  int rank, nin;
-  int64_t dims[RT_MAX_RANK], idx[RT_MAX_RANK];
-  int64_t stride[MAX_IN][RT_MAX_RANK];
-  int64_t off[MAX_IN];
-} Bcast;
-
-static int bcast_init(Bcast *it, RtShape ys, int nin, const RtShape *in) {
+int rt_bcast_init(RtBcast *it, RtShape ys, int nin, const RtShape *in) {
   if (rt_shape_numel(ys) < 0)
     return RT_ESHAPE;
   memset(it, 0, sizeof *it);
@@ -77,7 +67,7 @@ static int bcast_init(Bcast *it, RtShape ys, int nin, const RtShape *in) {
   return RT_OK;
 }
 
-static void bcast_next(Bcast *it) {
+void rt_bcast_next(RtBcast *it) {
   for (int d = it->rank - 1; d >= 0; d--) {
     for (int k = 0; k < it->nin; k++)
       it->off[k] += it->stride[k][d];
@@ -130,7 +120,7 @@ static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp
 
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
-static double unary(RtUnary op, double x, const double *p) {
+double rt_ew_unary(RtUnary op, double x, const double *p) {
   switch (op) {
   case RT_EW_RELU: return x < 0 ? 0 : x;
   case RT_EW_SIGMOID: return 1 / (1 + exp(-x));
@@ -159,7 +149,7 @@ static double unary(RtUnary op, double x, const double *p) {
 }
 
 /* The op's parameters: those given, else ONNX's defaults. */
-static void unary_params(RtUnary op, const float *given, double p[2]) {
+void rt_ew_unary_params(RtUnary op, const float *given, double p[2]) {
   p[0] = p[1] = 0;
   switch (op) {
   case RT_EW_LEAKY_RELU: p[0] = 0.01f; break; /* ONNX's defaults are f32 attributes */
@@ -187,15 +177,15 @@ int rt_ref_unary_f32(RtUnary op, const float *x, float *y, int64_t n, const floa
   if (n < 0)
     return RT_ESHAPE;
   double p[2];
-  unary_params(op, params, p);
+  rt_ew_unary_params(op, params, p);
   for (int64_t i = 0; i < n; i++)
-    y[i] = (float)unary(op, x[i], p);
+    y[i] = (float)rt_ew_unary(op, x[i], p);
   return RT_OK;
 }
 
 /* ---- binary ---- */
 
-static double binary_float(RtBinary op, double a, double b) {
+double rt_ew_binary_float(RtBinary op, double a, double b) {
   switch (op) {
   case RT_EW_ADD: return a + b;
   case RT_EW_SUB: return a - b;
@@ -210,7 +200,7 @@ static double binary_float(RtBinary op, double a, double b) {
 }
 
 /* Integer arithmetic on int64 that wraps instead of overflowing. */
-static int binary_int(RtBinary op, int64_t a, int64_t b, int64_t *y) {
+int rt_ew_binary_int(RtBinary op, int64_t a, int64_t b, int64_t *y) {
   switch (op) {
   case RT_EW_ADD: *y = (int64_t)((uint64_t)a + (uint64_t)b); return RT_OK;
   case RT_EW_SUB: *y = (int64_t)((uint64_t)a - (uint64_t)b); return RT_OK;
@@ -232,16 +222,16 @@ static int binary(RtBinary op, Elem e, const void *a, RtShape as, const void *b,
     return RT_EUNSUPPORTED;
   if (e != E_F32 && (op == RT_EW_POW || op == RT_EW_PRELU))
     return RT_EUNSUPPORTED;
-  Bcast it;
-  int st = bcast_init(&it, ys, 2, (RtShape[]){as, bs});
+  RtBcast it;
+  int st = rt_bcast_init(&it, ys, 2, (RtShape[]){as, bs});
   int64_t n = rt_shape_numel(ys);
-  for (int64_t i = 0; st == RT_OK && i < n; i++, bcast_next(&it)) {
+  for (int64_t i = 0; st == RT_OK && i < n; i++, rt_bcast_next(&it)) {
     if (e == E_F32) {
-      double r = binary_float(op, load_f32(a, it.off[0]), load_f32(b, it.off[1]));
+      double r = rt_ew_binary_float(op, load_f32(a, it.off[0]), load_f32(b, it.off[1]));
       store_f32(y, i, (float)r);
     } else {
       int64_t r = 0;
-      st = binary_int(op, load_int(e, a, it.off[0]), load_int(e, b, it.off[1]), &r);
+      st = rt_ew_binary_int(op, load_int(e, a, it.off[0]), load_int(e, b, it.off[1]), &r);
       store_int(e, y, i, r);
     }
   }
@@ -277,12 +267,12 @@ static int compare(RtCompare op, Elem e, const void *a, RtShape as, const void *
                    uint8_t *y, RtShape ys) {
   if ((int)op < 0 || op >= RT_EW_COMPARE_COUNT)
     return RT_EUNSUPPORTED;
-  Bcast it;
-  int st = bcast_init(&it, ys, 2, (RtShape[]){as, bs});
+  RtBcast it;
+  int st = rt_bcast_init(&it, ys, 2, (RtShape[]){as, bs});
   if (st != RT_OK)
     return st;
   int64_t n = rt_shape_numel(ys);
-  for (int64_t i = 0; i < n; i++, bcast_next(&it)) {
+  for (int64_t i = 0; i < n; i++, rt_bcast_next(&it)) {
     if (e == E_F32)
       y[i] = compare_float(op, load_f32(a, it.off[0]), load_f32(b, it.off[1]));
     else
@@ -310,13 +300,13 @@ int rt_ref_compare_i64(RtCompare op, const int64_t *a, RtShape as, const int64_t
 
 static int where(Elem e, const uint8_t *cond, RtShape cs, const void *a, RtShape as, const void *b,
                  RtShape bs, void *y, RtShape ys) {
-  Bcast it;
-  int st = bcast_init(&it, ys, 3, (RtShape[]){cs, as, bs});
+  RtBcast it;
+  int st = rt_bcast_init(&it, ys, 3, (RtShape[]){cs, as, bs});
   if (st != RT_OK)
     return st;
   size_t size = elem_size(e);
   int64_t n = rt_shape_numel(ys);
-  for (int64_t i = 0; i < n; i++, bcast_next(&it)) {
+  for (int64_t i = 0; i < n; i++, rt_bcast_next(&it)) {
     const char *src = cond[it.off[0]] ? (const char *)a + (size_t)it.off[1] * size
                                       : (const char *)b + (size_t)it.off[2] * size;
     memcpy((char *)y + (size_t)i * size, src, size);

@@ -28,7 +28,8 @@ typedef enum RtStatus {
   RT_EUNSUPPORTED, /* op and element type have no kernel */
   RT_ESHAPE,       /* a shape is malformed or does not broadcast to the result */
   RT_EDIVZERO,     /* integer division by zero */
-  RT_ERANGE,       /* cast of a value the target type cannot hold (NaN, out of range) */
+  RT_ERANGE,       /* a value out of range: a cast the target cannot hold, an index */
+  RT_ENOMEM,       /* scratch memory could not be allocated */
 } RtStatus;
 
 typedef enum RtUnary {
@@ -77,6 +78,29 @@ typedef enum RtDType { RT_F32, RT_F16, RT_I32, RT_I64, RT_U8, RT_BOOL, RT_DTYPE_
 int64_t rt_shape_numel(RtShape s);
 /* A message for a status, e.g. "integer division by zero". */
 const char *rt_status_str(int status);
+
+/* Walks a result shape in row-major order, tracking each operand's element offset (off[k]); a
+ * broadcast dimension has stride 0 in its operand. rt_bcast_init returns RT_ESHAPE when an operand
+ * does not broadcast to ys. */
+#define RT_BCAST_MAX_IN 3
+typedef struct RtBcast {
+  int rank, nin;
+  int64_t dims[RT_MAX_RANK], idx[RT_MAX_RANK];
+  int64_t stride[RT_BCAST_MAX_IN][RT_MAX_RANK];
+  int64_t off[RT_BCAST_MAX_IN];
+} RtBcast;
+
+int rt_bcast_init(RtBcast *it, RtShape ys, int nin, const RtShape *in);
+void rt_bcast_next(RtBcast *it);
+
+/* The scalar semantics the kernels share. rt_ew_unary_params fills p with the op's parameters
+ * (given, or NULL for ONNX's defaults); rt_ew_unary applies op to x in double. */
+void rt_ew_unary_params(RtUnary op, const float *given, double p[2]);
+double rt_ew_unary(RtUnary op, double x, const double *p);
+/* a op b in double (every RtBinary). */
+double rt_ew_binary_float(RtBinary op, double a, double b);
+/* a op b on int64 with wrapping (add, sub, mul, div, max, min); RT_EDIVZERO, RT_EUNSUPPORTED. */
+int rt_ew_binary_int(RtBinary op, int64_t a, int64_t b, int64_t *y);
 
 /* y[i] = op(x[i]) for n elements; x and y may alias. params: the op's parameters as listed at
  * RtUnary, or NULL for ONNX's defaults; ops without parameters ignore it. */

@@ -12,6 +12,11 @@ config.substitutions.append(("%kiln-src", config.kiln_src_root))
 config.substitutions.append(("%kiln-opt", os.path.join(config.kiln_tools_dir, "kiln-opt")))
 config.substitutions.append(("FileCheck", config.filecheck))
 config.substitutions.append(("%not", config.not_tool))
+# ONNX lit tests build their models with Debian's python3 (python3-onnx, python3-numpy), not
+# whatever python3 comes first on PATH.
+config.substitutions.append(("%python", "/usr/bin/python3"))
+config.environment.pop("PYTHONPATH", None)
+config.environment.pop("PYTHONHOME", None)
 config.environment["LC_ALL"] = "C"
 # Sanitizer builds: fail a test on any report.
 config.environment["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1"

@@ -818,7 +818,9 @@ static void test_split(void) {
   INTS("split", 1, 2, 2);
   EXPECT("error: split sizes sum to 5, dimension 1 has size 6");
   INTS("split", -1, 3, 4);
-  EXPECT("error: split[0] is -1, expected at least 0");
+  EXPECT("error: split[0] is -1, expected 0 to 6");
+  INTS("split", 4611686018427387904LL, 4611686018427387904LL, 6); /* would overflow a sum */
+  EXPECT("error: split[0] is 4611686018427387904, expected 0 to 6");
   INTS("split", 0, 6, 0);
   EXPECT("f32[N,0,4], f32[N,6,4], f32[N,0,4]");
   INT("axis", 0);

@@ -2,6 +2,7 @@
 #include "check.h"
 #include "ir/ir.h"
 #include "passes/pass.h"
+#include "runtime/ref/ref.h"
 
 static void test_complete(void) {
   for (int k = 0; k < OP_COUNT; k++) {
@@ -22,6 +23,16 @@ static void test_complete(void) {
     /* Only structural ops lack an ONNX name. */
     if (!*o->onnx)
       CHECK(o->flags & (F_REGION | F_TERMINATOR));
+  }
+}
+
+/* Every op but the structural ones (fused, segment, yield, output) has a reference kernel. */
+static void test_kernels(void) {
+  for (int k = 0; k < OP_COUNT; k++) {
+    bool structural = ir_ops[k].flags & (F_REGION | F_TERMINATOR);
+    if (!structural && !rt_ref_kernels[k])
+      fprintf(stderr, "op '%s' has no reference kernel\n", ir_ops[k].name);
+    CHECK(structural ? rt_ref_kernels[k] == NULL : rt_ref_kernels[k] != NULL);
   }
 }
 
@@ -73,6 +84,7 @@ static void test_passes(void) {
 
 int main(void) {
   test_complete();
+  test_kernels();
   test_unique_names();
   test_lookup();
   test_schemas();

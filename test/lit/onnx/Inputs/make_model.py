@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+"""make_model.py CASE OUT.onnx - writes the ONNX model of one lit test case (onnx.helper).
+
+Run with Debian's python3 (python3-onnx). Each case is a function below; `--list` prints them."""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+F = TensorProto.FLOAT
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13, ir=8, name="g"):
+    g = helper.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = ir
+    return m
+
+
+def vi(name, shape, t=F):
+    return helper.make_tensor_value_info(name, t, shape)
+
+
+def arr(a, name):
+    return numpy_helper.from_array(np.asarray(a), name)
+
+
+def conv_relu(out):
+    w = np.arange(4 * 3 * 3 * 3, dtype=np.float32).reshape(4, 3, 3, 3) / 100
+    b = helper.make_tensor("b", F, [4], [0.5, -0.5, 1.0, 2.0])  # typed float_data
+    return model([helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv0", pads=[1, 1, 1, 1],
+                                   kernel_shape=[3, 3]),
+                  helper.make_node("Relu", ["c"], ["y"], name="relu0")],
+                 [vi("x", ["batch", 3, 8, 8])], [vi("y", None)], [arr(w, "w"), b])
+
+
+def static(out):
+    return model([helper.make_node("Sigmoid", ["x"], ["y"])], [vi("x", [2, 5])], [vi("y", None)])
+
+
+def dynamic_hw(out):
+    return model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", ["n", 3, "h", "w"])],
+                 [vi("y", None)])
+
+
+def no_batch_leading(out):
+    return model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", [None, 4])], [vi("y", None)])
+
+
+def constants(out):
+    t = helper.make_tensor("cv", F, [2], [1.5, 2.5])
+    return model([helper.make_node("Constant", [], ["k"], value=t),
+                  helper.make_node("Constant", [], ["s"], value_float=3.0),
+                  helper.make_node("Add", ["x", "k"], ["a"]),
+                  helper.make_node("Mul", ["a", "s"], ["y"])],
+                 [vi("x", [3, 2])], [vi("y", None)])
+
+
+def ops_v7(out, opset=7):
+    nodes = [helper.make_node("Clip", ["x"], ["c"], min=0.0, max=6.0),
+             helper.make_node("Pad", ["c"], ["p"], pads=[0, 1, 0, 1], value=0.5),
+             helper.make_node("Slice", ["p"], ["s"], starts=[0], ends=[2], axes=[1]),
+             helper.make_node("Unsqueeze", ["s"], ["u"], axes=[0]),
+             helper.make_node("Squeeze", ["u"], ["q"], axes=[0]),
+             helper.make_node("Split", ["q"], ["s1", "s2"], axis=0, split=[1, 3]),
+             helper.make_node("ReduceMean", ["s2"], ["y"], axes=[1], keepdims=0)]
+    return model(nodes, [vi("x", [4, 6])], [vi("s1", None), vi("y", None)], opset=opset)
+
+
+def ops_v13(out):
+    i64 = lambda a, n: arr(np.array(a, dtype=np.int64), n)
+    nodes = [helper.make_node("Clip", ["x", "lo", ""], ["c"]),
+             helper.make_node("Pad", ["c", "pads", "cval"], ["p"]),
+             helper.make_node("Slice", ["p", "starts", "ends", "axes"], ["s"]),
+             helper.make_node("Unsqueeze", ["s", "ax0"], ["u"]),
+             helper.make_node("Squeeze", ["u", "ax0"], ["q"]),
+             helper.make_node("Split", ["q", "split"], ["s1", "s2"], axis=0),
+             helper.make_node("ReduceSum", ["s2", "ax1"], ["y"], keepdims=0)]
+    inits = [arr(np.float32(0.0), "lo"), i64([0, 1, 0, 1], "pads"), arr(np.float32(0.5), "cval"),
+             i64([0], "starts"), i64([2], "ends"), i64([1], "axes"), i64([0], "ax0"),
+             i64([1, 3], "split"), i64([1], "ax1")]
+    return model(nodes, [vi("x", [4, 6])], [vi("s1", None), vi("y", None)], inits, opset=13)
+
+
+def softmax_v11(out):
+    return model([helper.make_node("Softmax", ["x"], ["y"])], [vi("x", [2, 5])], [vi("y", None)],
+                 opset=11)
+
+
+def softmax_v13(out):
+    return model([helper.make_node("Softmax", ["x"], ["y"])], [vi("x", [2, 5])], [vi("y", None)],
+                 opset=13)
+
+
+def same_upper(out):
+    w = np.ones((2, 1, 3, 3), dtype=np.float32)
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER",
+                                   strides=[2, 2]),
+                  helper.make_node("MaxPool", ["y"], ["z"], auto_pad="SAME_UPPER",
+                                   kernel_shape=[2, 2])],
+                 [vi("x", [1, 1, 5, 5])], [vi("z", None)], [arr(w, "w")])
+
+
+def quoted_names(out):
+    return model([helper.make_node("Relu", ["in put"], ["out/relu:0"], name="my node/relu")],
+                 [vi("in put", [2])], [vi("out/relu:0", None)])
+
+
+def external(out):
+    d = os.path.dirname(os.path.abspath(out))
+    w = np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32)
+    pre = b"\0" * 8
+    with open(os.path.join(d, os.path.basename(out) + ".bin"), "wb") as f:
+        f.write(pre + w.tobytes())
+    t = arr(w, "w")
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", os.path.basename(out) + ".bin"), ("offset", "8"), ("length", "16")):
+        e = t.external_data.add()
+        e.key, e.value = k, v
+    return model([helper.make_node("Add", ["x", "w"], ["y"])], [vi("x", [4])], [vi("y", None)],
+                 [t])
+
+
+def external_missing(out):
+    m = external(out)
+    os.remove(out + ".bin")
+    return m
+
+
+def f16_init(out):
+    w = np.array([1.0, -2.0, 0.5], dtype=np.float16)
+    typed = helper.make_tensor("wt", TensorProto.FLOAT16, [3], [4.0, 0.25, -1.0])  # int32_data
+    return model([helper.make_node("Add", ["x", "w"], ["a"]),
+                  helper.make_node("Add", ["a", "wt"], ["y"])],
+                 [vi("x", [3], TensorProto.FLOAT16)], [vi("y", None)], [arr(w, "w"), typed])
+
+
+def multi_out(out):
+    return model([helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Neg", ["x"], ["n"])],
+                 [vi("x", [2])], [vi("r", None), vi("n", None)])
+
+
+def cast(out):
+    return model([helper.make_node("Cast", ["x"], ["y"], to=TensorProto.INT32)], [vi("x", [2])],
+                 [vi("y", None)])
+
+
+def gemm(out):
+    w = np.ones((4, 3), dtype=np.float32)
+    return model([helper.make_node("Gemm", ["x", "w"], ["y"], transB=1, alpha=2.0)],
+                 [vi("x", ["N", 3])], [vi("y", None)], [arr(w, "w")])
+
+
+def reshape_const(out):
+    return model([helper.make_node("Reshape", ["x", "shape"], ["y"])], [vi("x", [2, 3])],
+                 [vi("y", None)], [arr(np.array([3, -1], dtype=np.int64), "shape")])
+
+
+def reshape_dynamic(out):
+    return model([helper.make_node("Reshape", ["x", "s"], ["y"], name="r")],
+                 [vi("x", [2, 3]), vi("s", [2], TensorProto.INT64)], [vi("y", None)])
+
+
+def unknown_op(out):
+    return model([helper.make_node("Frobnicate", ["x"], ["y"], name="f")], [vi("x", [2])],
+                 [vi("y", None)])
+
+
+def bad_domain(out):
+    m = model([helper.make_node("Relu", ["x"], ["y"], domain="com.example")], [vi("x", [2])],
+              [vi("y", None)])
+    m.opset_import.append(helper.make_opsetid("com.example", 1))
+    return m
+
+
+def opset_new(out):
+    return model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", [2])], [vi("y", None)],
+                 opset=22)
+
+
+def opset_old(out):
+    return model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", [2])], [vi("y", None)],
+                 opset=6)
+
+
+def ir_old(out):
+    return model([helper.make_node("Relu", ["x"], ["y"])], [vi("x", [2])], [vi("y", None)], ir=2)
+
+
+def attr_type(out):
+    return model([helper.make_node("LeakyRelu", ["x"], ["y"], name="lr", alpha=2)],
+                 [vi("x", [2])], [vi("y", None)])
+
+
+def attr_unknown(out):
+    return model([helper.make_node("Relu", ["x"], ["y"], name="r", slope=0.5)], [vi("x", [2])],
+                 [vi("y", None)])
+
+
+def shape_mismatch(out):
+    return model([helper.make_node("Add", ["a", "b"], ["y"], name="add")],
+                 [vi("a", [2, 3]), vi("b", [4])], [vi("y", None)])
+
+
+def kernel_mismatch(out):
+    w = np.ones((2, 1, 3, 3), dtype=np.float32)
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[5, 5])],
+                 [vi("x", [1, 1, 8, 8])], [vi("y", None)], [arr(w, "w")])
+
+
+def dropout_mask(out):
+    return model([helper.make_node("Dropout", ["x"], ["y", "mask"]),
+                  helper.make_node("Cast", ["mask"], ["m"], to=TensorProto.FLOAT)],
+                 [vi("x", [2])], [vi("y", None), vi("m", None)])
+
+
+def dropout_ok(out):
+    return model([helper.make_node("Dropout", ["x", "ratio"], ["y", "mask"])], [vi("x", [2])],
+                 [vi("y", None)], [arr(np.float32(0.25), "ratio")])
+
+
+def resize(out):
+    return model([helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="nearest")],
+                 [vi("x", [1, 1, 2, 2])], [vi("y", None)],
+                 [arr(np.array([1, 1, 2, 2], dtype=np.float32), "scales")])
+
+
+def upsample(out):
+    return model([helper.make_node("Upsample", ["x"], ["y"], scales=[1.0, 1.0, 2.0, 2.0])],
+                 [vi("x", [1, 1, 2, 2])], [vi("y", None)], opset=7)
+
+
+def weight_input(out):
+    # IR 3 style: the initializer is also listed as a graph input.
+    return model([helper.make_node("Add", ["x", "w"], ["y"])], [vi("x", [2]), vi("w", [2])],
+                 [vi("y", None)], [arr(np.array([1, 2], dtype=np.float32), "w")], ir=3, opset=7)
+
+
+def digit_names(out):
+    return model([helper.make_node("Relu", ["x"], ["1"]), helper.make_node("Neg", ["1"], ["y"])],
+                 [vi("x", [2])], [vi("y", None)])
+
+
+CASES = {k: v for k, v in dict(globals()).items() if callable(v) and k not in
+         ("model", "vi", "arr", "main")}
+
+
+def main():
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(sorted(CASES)))
+        return
+    case, out = sys.argv[1], sys.argv[2]
+    m = CASES[case](out)
+    data = m.SerializeToString()
+    if case == "truncated":
+        data = data[: len(data) // 2]
+    with open(out, "wb") as f:
+        f.write(data)
+
+
+def truncated(out):
+    return conv_relu(out)
+
+
+def corrupt(out):
+    return conv_relu(out)
+
+
+if __name__ == "__main__":
+    CASES.update(truncated=truncated, corrupt=corrupt)
+    main()
