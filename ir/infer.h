@@ -88,6 +88,9 @@ bool ir_infer_layer_norm(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_reduce(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_softmax(const Op *op, Type *out, char *err, size_t errlen);
 
+/* infer_arg.c */
+bool ir_infer_arg(const Op *op, Type *out, char *err, size_t errlen);
+
 /* infer_shape.c */
 bool ir_infer_reshape(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_flatten(const Op *op, Type *out, char *err, size_t errlen);
@@ -100,5 +103,11 @@ bool ir_infer_slice(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_pad(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_gather(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_resize(const Op *op, Type *out, char *err, size_t errlen);
+
+/* infer_math.c */
+bool ir_infer_mod(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_logical(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_not(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_is_special(const Op *op, Type *out, char *err, size_t errlen);
 
 #endif

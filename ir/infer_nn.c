@@ -364,8 +364,8 @@ bool ir_infer_reduce(const Op *op, Type *out, char *err, size_t errlen) {
       dims[rank++] = x->dims[i];
     else if (keep)
       dims[rank++] = 1;
-  out[0] = op->kind == OP_REDUCE_MAX ? ir_infer_like(x, rank, dims)
-                                     : ir_infer_plain(x, rank, dims);
+  out[0] = op->kind == OP_REDUCE_MAX || op->kind == OP_REDUCE_MIN ? ir_infer_like(x, rank, dims)
+                                                                  : ir_infer_plain(x, rank, dims);
   return true;
 }
 

@@ -106,6 +106,12 @@ int rt_k_where(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int 
 int rt_k_batch_norm(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                     char *err, size_t errlen);
 
+/* kernels_math.c */
+int rt_k_math_unary(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                    char *err, size_t errlen);
+int rt_k_math_binary(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                     char *err, size_t errlen);
+
 /* kernels_conv.c */
 int rt_k_conv(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
               size_t errlen);
@@ -131,6 +137,14 @@ int rt_k_softmax(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, in
                  char *err, size_t errlen);
 int rt_k_layer_norm(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                     char *err, size_t errlen);
+
+/* kernels_reduce.c */
+int rt_k_reduce_ext(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                    char *err, size_t errlen);
+int rt_k_arg(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+             size_t errlen);
+int rt_k_softmax_ext(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                     char *err, size_t errlen);
 
 /* kernels_shape.c */
 int rt_k_reshape(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,

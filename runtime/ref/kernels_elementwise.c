@@ -397,7 +397,11 @@ int rt_k_compare(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, in
       cmp = u ? ((uint64_t)x < (uint64_t)z ? -1 : (uint64_t)x > (uint64_t)z)
               : (x < z ? -1 : x > z);
     }
-    bool r = n->op == OP_EQUAL ? cmp == 0 : n->op == OP_LESS ? cmp == -1 : cmp == 1;
+    bool r = n->op == OP_EQUAL            ? cmp == 0
+             : n->op == OP_LESS           ? cmp == -1
+             : n->op == OP_LESS_OR_EQUAL  ? cmp == -1 || cmp == 0
+             : n->op == OP_GREATER_OR_EQUAL ? cmp == 1 || cmp == 0
+                                          : cmp == 1;
     ((uint8_t *)y->data)[i] = r;
   }
   return RT_OK;

@@ -562,8 +562,11 @@ static void test_norms(void) {
 }
 
 static void test_reduce(void) {
-  static const OpKind kinds[] = {OP_REDUCE_MEAN, OP_REDUCE_SUM, OP_REDUCE_MAX};
-  for (int k = 0; k < 3; k++) {
+  static const OpKind kinds[] = {OP_REDUCE_MEAN,     OP_REDUCE_SUM,     OP_REDUCE_MAX,
+                                 OP_REDUCE_MIN,      OP_REDUCE_PROD,    OP_REDUCE_L1,
+                                 OP_REDUCE_L2,       OP_REDUCE_LOG_SUM, OP_REDUCE_LOG_SUM_EXP,
+                                 OP_REDUCE_SUM_SQUARE};
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
     MK(kinds[k], "f32[N,64,7,7]");
     INTS("axes", 2, 3);
     EXPECT("f32[N,64,1,1]");
@@ -598,6 +601,48 @@ static void test_reduce(void) {
   MK(OP_REDUCE_MEAN, "i8<s=0.5>[2,3]");
   INTS("axes", 1);
   EXPECT("i8[2,1]");
+  MK(OP_REDUCE_MIN, "i8<s=0.5>[2,3]");
+  INTS("axes", 1);
+  EXPECT("i8<s=0.5>[2,1]");
+  MK(OP_REDUCE_PROD, "i8<s=0.5>[2,3]");
+  EXPECT("i8[1,1]");
+
+  static const OpKind args[] = {OP_ARG_MAX, OP_ARG_MIN};
+  for (int k = 0; k < 2; k++) {
+    MK(args[k], "f32[3,4,5]");
+    EXPECT("i64[1,4,5]");
+    INT("axis", -1);
+    INT("keepdims", 0);
+    EXPECT("i64[3,4]");
+    INT("select_last_index", 1);
+    EXPECT("i64[3,4]");
+    MK(args[k], "i32[N,7]");
+    INT("axis", 1);
+    EXPECT("i64[N,1]");
+    INT("axis", 0);
+    EXPECT("error: cannot reduce over the batch dimension N");
+    INT("axis", 2);
+    EXPECT("error: axis 2 is out of range for rank 2");
+    INT("axis", 1);
+    INT("select_last_index", 2);
+    EXPECT("error: select_last_index is 2, expected 0 or 1");
+    MK(args[k], "f32[4]");
+    INT("keepdims", 0);
+    EXPECT("i64");
+  }
+
+  static const OpKind softs[] = {OP_LOG_SOFTMAX, OP_HARDMAX};
+  for (int k = 0; k < 2; k++) {
+    MK(softs[k], "f32[N,10]");
+    EXPECT("f32[N,10]");
+    INT("axis", 0);
+    EXPECT("error: cannot take softmax over the batch dimension N");
+    MK(softs[k], "f64[2,3,4]");
+    INT("axis", 1);
+    EXPECT("f64[2,3,4]");
+    INT("axis", -4);
+    EXPECT("error: axis -4 is out of range for rank 3");
+  }
 
   MK(OP_SOFTMAX, "f32[N,1000]");
   EXPECT("f32[N,1000]");
@@ -1037,12 +1082,81 @@ static void test_resize(void) {
 
 /* Every op was inferred with success at least once, and every op with a rule that can fail was
  * seen failing. */
+static void test_math(void) {
+  static const OpKind unary[] = {OP_SIN,  OP_COS,   OP_TAN,   OP_ASIN,  OP_ACOS,
+                                 OP_ATAN, OP_SINH,  OP_COSH,  OP_ASINH, OP_ACOSH,
+                                 OP_ATANH, OP_SIGN, OP_ROUND, OP_SOFTSIGN, OP_SELU,
+                                 OP_CELU, OP_THRESHOLDED_RELU, OP_SHRINK};
+  for (size_t i = 0; i < sizeof unary / sizeof unary[0]; i++) {
+    MK(unary[i], "f32[N,3]");
+    EXPECT("f32[N,3]");
+    MK(unary[i], "i8<s=0.5>[2]");
+    EXPECT("i8[2]");
+  }
+  MK(OP_SELU, "f32[2]");
+  FLOAT("alpha", 2);
+  FLOAT("gamma", 3);
+  EXPECT("f32[2]");
+
+  static const OpKind special[] = {OP_IS_NAN, OP_IS_INF};
+  for (size_t i = 0; i < 2; i++) {
+    MK(special[i], "f16[N,3]");
+    EXPECT("bool[N,3]");
+    MK(special[i], "i32[3]");
+    EXPECT("error: operand 0 has dtype i32, expected a float type");
+  }
+  MK(OP_IS_INF, "f32[2]");
+  INT("detect_negative", 0);
+  EXPECT("bool[2]");
+  INT("detect_positive", 2);
+  EXPECT("error: detect_positive is 2, expected 0 or 1");
+
+  MK(OP_NOT, "bool[N,2]");
+  EXPECT("bool[N,2]");
+  MK(OP_NOT, "f32[2]");
+  EXPECT("error: operand 0 has dtype f32, expected bool");
+
+  static const OpKind logical[] = {OP_AND, OP_OR, OP_XOR};
+  for (size_t i = 0; i < 3; i++) {
+    MK(logical[i], "bool[N,3]", "bool[3]");
+    EXPECT("bool[N,3]");
+    MK(logical[i], "bool[2]", "i32[2]");
+    EXPECT("error: operand 1 has dtype i32, expected bool");
+    MK(logical[i], "bool[2]", "bool[3]");
+    EXPECT("error: shapes bool[2] and bool[3] do not broadcast");
+  }
+
+  static const OpKind cmps[] = {OP_LESS_OR_EQUAL, OP_GREATER_OR_EQUAL};
+  for (size_t i = 0; i < 2; i++) {
+    MK(cmps[i], "i32[N,3]", "i32[1]");
+    EXPECT("bool[N,3]");
+    MK(cmps[i], "f32[2]", "f16[2]");
+    EXPECT("error: operand types f32 and f16 differ");
+  }
+
+  MK(OP_MOD, "i32[N,3]", "i32[3]");
+  EXPECT("i32[N,3]");
+  MK(OP_MOD, "f32[2,3]", "f32[3]");
+  INT("fmod", 1);
+  EXPECT("f32[2,3]");
+  INT("fmod", 0);
+  EXPECT("error: fmod is 0 with f32 operands, expected 1 for floats");
+  INT("fmod", 3);
+  EXPECT("error: fmod is 3, expected 0 or 1");
+  MK(OP_MOD, "i32[2]", "i64[2]");
+  EXPECT("error: operand types i32 and i64 differ");
+}
+
 static void test_coverage(void) {
   static const OpKind cannot_fail[] = {
       OP_YIELD,  OP_OUTPUT,        OP_RELU,       OP_SIGMOID,    OP_TANH,       OP_EXP,
       OP_LOG,    OP_SQRT,          OP_ABS,        OP_NEG,        OP_RECIPROCAL, OP_FLOOR,
       OP_CEIL,   OP_ERF,           OP_SOFTPLUS,   OP_MISH,       OP_HARD_SWISH, OP_LEAKY_RELU,
       OP_ELU,    OP_HARD_SIGMOID,  OP_CLIP,       OP_IDENTITY,
+      OP_SIN,    OP_COS,           OP_TAN,        OP_ASIN,       OP_ACOS,       OP_ATAN,
+      OP_SINH,   OP_COSH,          OP_ASINH,      OP_ACOSH,      OP_ATANH,      OP_SIGN,
+      OP_ROUND,  OP_SOFTSIGN,      OP_SELU,       OP_CELU,       OP_THRESHOLDED_RELU,
+      OP_SHRINK,
   };
   for (int k = 0; k < OP_COUNT; k++) {
     bool can_fail = true;
@@ -1078,6 +1192,7 @@ int main(void) {
   test_pad();
   test_gather();
   test_resize();
+  test_math();
   test_coverage();
   ir_module_free(m);
   return check_finish();

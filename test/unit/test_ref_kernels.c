@@ -370,6 +370,115 @@ static void test_reduce(void) {
   CHECK_STR(err, "axis 2 is out of range for rank 2");
 }
 
+static void test_reduce_ext(void) {
+  float x[6] = {1, 2, 3, 4, 5, 6}, xn[6] = {-1, 2, -3, 4, -5, 6}, y[3];
+  RtTensor in = ten(RT_ELEM_F32, D(2, 3), x), inn = ten(RT_ELEM_F32, D(2, 3), xn);
+  CHECK(run(OP_REDUCE_MIN, ATTRS(a_ints("axes", 1), a_int("keepdims", 0)), &in, 1,
+            tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 1, 4);
+  CHECK(run(OP_REDUCE_PROD, ATTRS(a_ints("axes", 0)), &in, 1, tp(RT_ELEM_F32, D(1, 3), y), 1) ==
+        RT_OK);
+  NEAR(y, 4, 10, 18);
+  CHECK(run(OP_REDUCE_L1, ATTRS(a_ints("axes", -1), a_int("keepdims", 0)), &inn, 1,
+            tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 6, 15);
+  CHECK(run(OP_REDUCE_L2, ATTRS(a_ints("axes", 0), a_int("keepdims", 0)), &inn, 1,
+            tp(RT_ELEM_F32, D(3), y), 1) == RT_OK);
+  NEAR(y, 4.123105625617661, 5.385164807134504, 6.708203932499369);
+  CHECK(run(OP_REDUCE_SUM_SQUARE, ATTRS(a_ints("axes", 1)), &inn, 1,
+            tp(RT_ELEM_F32, D(2, 1), y), 1) == RT_OK);
+  NEAR(y, 14, 77);
+  CHECK(run(OP_REDUCE_LOG_SUM, ATTRS(a_ints("axes", 1), a_int("keepdims", 0)), &in, 1,
+            tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 1.791759469228055, 2.70805020110221);
+  CHECK(run(OP_REDUCE_LOG_SUM_EXP, ATTRS(a_ints("axes", 1), a_int("keepdims", 0)), &in, 1,
+            tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 3.40760596444438, 6.40760596444438);
+  CHECK(run(OP_REDUCE_LOG_SUM_EXP, ATTRS(a_int("keepdims", 0)),
+            tp(RT_ELEM_F32, D(2), F32(1000, 1000)), 1, tp(RT_ELEM_F32, NULL, 0, y), 1) == RT_OK);
+  NEAR(y, 1000.6931471805599); /* stable for large values */
+  double dy[2];
+  CHECK(run(OP_REDUCE_L2, ATTRS(a_ints("axes", 1), a_int("keepdims", 0)),
+            tp(RT_ELEM_F64, D(2, 2), (double[]){3, 4, 5, 12}), 1, tp(RT_ELEM_F64, D(2), dy),
+            1) == RT_OK);
+  CHECK(dy[0] == 5 && dy[1] == 13);
+  int32_t iy[2];
+  CHECK(run(OP_REDUCE_MIN, ATTRS(a_ints("axes", 1), a_int("keepdims", 0)),
+            tp(RT_ELEM_I32, D(2, 2), (int32_t[]){-4, -9, 3, 8}), 1, tp(RT_ELEM_I32, D(2), iy),
+            1) == RT_OK);
+  CHECK(iy[0] == -9 && iy[1] == 3);
+  int64_t ly[1];
+  CHECK(run(OP_REDUCE_PROD, ATTRS(a_int("keepdims", 0)),
+            tp(RT_ELEM_I64, D(3), (int64_t[]){2, 3, -4}), 1, tp(RT_ELEM_I64, NULL, 0, ly),
+            1) == RT_OK);
+  CHECK(ly[0] == -24);
+  CHECK(run(OP_REDUCE_MIN, ATTRS(a_ints("axes", 1, -1)), &in, 1, tp(RT_ELEM_F32, D(2, 1), y),
+            1) == RT_ESHAPE);
+  CHECK_STR(err, "axis 1 is listed twice");
+  CHECK(run(OP_REDUCE_L2, NOATTR, tp(RT_ELEM_BOOL, D(1), (uint8_t[]){1}), 1,
+            tp(RT_ELEM_BOOL, D(1), (uint8_t[]){0}), 1) == RT_EUNSUPPORTED);
+  CHECK_STR(err, "element type bool has no reference kernel");
+}
+
+static void test_arg(void) {
+  RtTensor in = ten(RT_ELEM_F32, D(2, 3), F32(1, 5, 5, 7, 2, 7));
+  int64_t y[3];
+  CHECK(run(OP_ARG_MAX, ATTRS(a_int("axis", 1), a_int("keepdims", 0)), &in, 1,
+            tp(RT_ELEM_I64, D(2), y), 1) == RT_OK);
+  CHECK(y[0] == 1 && y[1] == 0);
+  CHECK(run(OP_ARG_MAX, ATTRS(a_int("axis", -1), a_int("select_last_index", 1)), &in, 1,
+            tp(RT_ELEM_I64, D(2, 1), y), 1) == RT_OK);
+  CHECK(y[0] == 2 && y[1] == 2);
+  CHECK(run(OP_ARG_MIN, NOATTR, &in, 1, tp(RT_ELEM_I64, D(1, 3), y), 1) == RT_OK);
+  CHECK(y[0] == 0 && y[1] == 1 && y[2] == 0);
+  RtTensor iin = ten(RT_ELEM_I32, D(3), (int32_t[]){3, -1, -1});
+  CHECK(run(OP_ARG_MIN, ATTRS(a_int("keepdims", 0)), &iin, 1, tp(RT_ELEM_I64, NULL, 0, y), 1) ==
+        RT_OK);
+  CHECK(y[0] == 1);
+  CHECK(run(OP_ARG_MIN, ATTRS(a_int("keepdims", 0), a_int("select_last_index", 1)), &iin, 1,
+            tp(RT_ELEM_I64, NULL, 0, y), 1) == RT_OK);
+  CHECK(y[0] == 2);
+  CHECK(run(OP_ARG_MAX, ATTRS(a_int("keepdims", 0)),
+            tp(RT_ELEM_F64, D(3), (double[]){-1, 0.5, 0.25}), 1, tp(RT_ELEM_I64, NULL, 0, y),
+            1) == RT_OK);
+  CHECK(y[0] == 1);
+  float fy[3];
+  CHECK(run(OP_ARG_MAX, NOATTR, &in, 1, tp(RT_ELEM_F32, D(1, 3), fy), 1) == RT_EUNSUPPORTED);
+  CHECK_STR(err, "result element type f32, expected i64");
+  CHECK(run(OP_ARG_MAX, ATTRS(a_int("axis", 2)), &in, 1, tp(RT_ELEM_I64, D(1, 3), y), 1) ==
+        RT_ESHAPE);
+  CHECK_STR(err, "axis 2 is out of range for rank 2");
+}
+
+static void test_log_softmax_hardmax(void) {
+  float y[4];
+  RtTensor in = ten(RT_ELEM_F32, D(2, 2), F32(1, 2, 3, 4));
+  CHECK(run(OP_LOG_SOFTMAX, NOATTR, &in, 1, tp(RT_ELEM_F32, D(2, 2), y), 1) == RT_OK);
+  NEAR(y, -1.3132616875182228, -0.31326168751822286, -1.3132616875182228,
+       -0.31326168751822286);
+  CHECK(run(OP_LOG_SOFTMAX, ATTRS(a_int("axis", 0)), &in, 1, tp(RT_ELEM_F32, D(2, 2), y), 1) ==
+        RT_OK);
+  NEAR(y, -2.1269280110429727, -2.1269280110429727, -0.12692801104297263,
+       -0.12692801104297263);
+  double dy[2];
+  CHECK(run(OP_LOG_SOFTMAX, NOATTR, tp(RT_ELEM_F64, D(2), (double[]){1000, 1000}), 1,
+            tp(RT_ELEM_F64, D(2), dy), 1) == RT_OK);
+  CHECK(fabs(dy[0] + 0.6931471805599453) < 1e-12 && dy[0] == dy[1]);
+  CHECK(run(OP_HARDMAX, NOATTR, tp(RT_ELEM_F32, D(2, 2), F32(1, 3, 2, 2)), 1,
+            tp(RT_ELEM_F32, D(2, 2), y), 1) == RT_OK);
+  NEAR(y, 0, 1, 1, 0); /* ties: the first */
+  CHECK(run(OP_HARDMAX, ATTRS(a_int("axis", 0)), &in, 1, tp(RT_ELEM_F32, D(2, 2), y), 1) ==
+        RT_OK);
+  NEAR(y, 0, 0, 1, 1);
+  CHECK(run(OP_HARDMAX, NOATTR, tp(RT_ELEM_F64, D(3), (double[]){-5, -7, -6}), 1,
+            tp(RT_ELEM_F64, D(3), (double[]){9, 9, 9}), 1) == RT_OK);
+  CHECK(run(OP_LOG_SOFTMAX, NOATTR, tp(RT_ELEM_I32, D(2), (int32_t[]){1, 2}), 1,
+            tp(RT_ELEM_I32, D(2), (int32_t[]){0, 0}), 1) == RT_EUNSUPPORTED);
+  CHECK_STR(err, "element type i32 has no reference kernel");
+  CHECK(run(OP_HARDMAX, NOATTR, &in, 1, tp(RT_ELEM_F32, D(4), y), 1) == RT_ESHAPE);
+  CHECK_STR(err, "result 0 has shape [4], expected [2,2]");
+}
+
 static void test_softmax_layer_norm(void) {
   float y[4];
   RtTensor in = ten(RT_ELEM_F32, D(2, 2), F32(1, 2, 3, 4));
@@ -566,6 +675,121 @@ static void test_resize(void) {
                  "does not carry");
 }
 
+static void test_math(void) {
+  static const struct {
+    OpKind k;
+    float x;
+    double want;
+  } trig[] = {
+      {OP_SIN, 0.5f, 0.479425538604203},    {OP_COS, 0.5f, 0.8775825618903728},
+      {OP_TAN, 0.5f, 0.5463024898437905},   {OP_ASIN, 0.5f, 0.5235987755982989},
+      {OP_ACOS, 0.5f, 1.0471975511965979},  {OP_ATAN, 0.5f, 0.4636476090008061},
+      {OP_SINH, 0.5f, 0.5210953054937474},  {OP_COSH, 0.5f, 1.1276259652063807},
+      {OP_ASINH, 0.5f, 0.48121182505960347}, {OP_ACOSH, 1.5f, 0.9624236501192069},
+      {OP_ATANH, 0.5f, 0.5493061443340549},
+  };
+  float y[4];
+  for (size_t i = 0; i < sizeof trig / sizeof trig[0]; i++) {
+    float x = trig[i].x;
+    CHECK(run(trig[i].k, NOATTR, tp(RT_ELEM_F32, D(1), &x), 1, tp(RT_ELEM_F32, D(1), y), 1) ==
+          RT_OK);
+    CHECK(near(y[0], trig[i].want));
+  }
+  RtTensor o3 = ten(RT_ELEM_F32, D(3), y), o4 = ten(RT_ELEM_F32, D(4), y);
+  CHECK(run(OP_SIGN, NOATTR, tp(RT_ELEM_F32, D(3), F32(-2, 0, 3)), 1, &o3, 1) == RT_OK);
+  NEAR(y, -1, 0, 1);
+  CHECK(run(OP_ROUND, NOATTR, tp(RT_ELEM_F32, D(4), F32(0.5f, 1.5f, 2.5f, -2.5f)), 1, &o4, 1) ==
+        RT_OK);
+  NEAR(y, 0, 2, 2, -2); /* half to even */
+  CHECK(run(OP_SOFTSIGN, NOATTR, tp(RT_ELEM_F32, D(3), F32(-1, 0, 3)), 1, &o3, 1) == RT_OK);
+  NEAR(y, -0.5, 0, 0.75);
+  CHECK(run(OP_SELU, NOATTR, tp(RT_ELEM_F32, D(3), F32(-1, 0, 2)), 1, &o3, 1) == RT_OK);
+  NEAR(y, -1.1113307412864781, 0, 2.1014020442962646);
+  CHECK(run(OP_SELU, ATTRS(a_float("alpha", 2), a_float("gamma", 3)),
+            tp(RT_ELEM_F32, D(3), F32(-1, 0, 2)), 1, &o3, 1) == RT_OK);
+  NEAR(y, 3 * (2 * exp(-1) - 2), 0, 6);
+  CHECK(run(OP_CELU, NOATTR, tp(RT_ELEM_F32, D(3), F32(-1, 0, 2)), 1, &o3, 1) == RT_OK);
+  NEAR(y, exp(-1) - 1, 0, 2);
+  CHECK(run(OP_CELU, ATTRS(a_float("alpha", 2)), tp(RT_ELEM_F32, D(3), F32(-1, 0, 2)), 1, &o3,
+            1) == RT_OK);
+  NEAR(y, 2 * (exp(-0.5) - 1), 0, 2);
+  CHECK(run(OP_THRESHOLDED_RELU, NOATTR, tp(RT_ELEM_F32, D(3), F32(0.5f, 1, 2)), 1, &o3, 1) ==
+        RT_OK);
+  NEAR(y, 0, 0, 2);
+  CHECK(run(OP_SHRINK, NOATTR, tp(RT_ELEM_F32, D(3), F32(-1, 0.3f, 2)), 1, &o3, 1) == RT_OK);
+  NEAR(y, -1, 0, 2);
+  CHECK(run(OP_SHRINK, ATTRS(a_float("bias", 1.5), a_float("lambd", 1.5)),
+            tp(RT_ELEM_F32, D(3), F32(-2, 1, 2)), 1, &o3, 1) == RT_OK);
+  NEAR(y, -0.5, 0, 0.5);
+
+  int32_t iy[3];
+  RtTensor io = ten(RT_ELEM_I32, D(3), iy);
+  CHECK(run(OP_SIGN, NOATTR, tp(RT_ELEM_I32, D(3), (int32_t[]){-5, 0, 7}), 1, &io, 1) == RT_OK);
+  CHECK(iy[0] == -1 && iy[1] == 0 && iy[2] == 1);
+  CHECK(run(OP_SHRINK, ATTRS(a_float("bias", 1), a_float("lambd", 1.5)),
+            tp(RT_ELEM_I32, D(3), (int32_t[]){-3, 1, 3}), 1, &io, 1) == RT_OK);
+  CHECK(iy[0] == -2 && iy[1] == 0 && iy[2] == 2);
+  CHECK(run(OP_SIN, NOATTR, tp(RT_ELEM_I32, D(3), iy), 1, &io, 1) == RT_EUNSUPPORTED);
+  CHECK_STR(err, "element type i32 has no reference kernel");
+
+  uint8_t b[4];
+  RtTensor bo = ten(RT_ELEM_BOOL, D(4), b);
+  CHECK(run(OP_IS_NAN, NOATTR, tp(RT_ELEM_F32, D(4), F32(NAN, 1, INFINITY, -INFINITY)), 1, &bo,
+            1) == RT_OK);
+  CHECK(b[0] == 1 && b[1] == 0 && b[2] == 0 && b[3] == 0);
+  CHECK(run(OP_IS_INF, NOATTR, tp(RT_ELEM_F32, D(4), F32(-INFINITY, 1, INFINITY, NAN)), 1, &bo,
+            1) == RT_OK);
+  CHECK(b[0] == 1 && b[1] == 0 && b[2] == 1 && b[3] == 0);
+  CHECK(run(OP_IS_INF, ATTRS(a_int("detect_negative", 0)),
+            tp(RT_ELEM_F32, D(4), F32(-INFINITY, 1, INFINITY, NAN)), 1, &bo, 1) == RT_OK);
+  CHECK(b[0] == 0 && b[1] == 0 && b[2] == 1 && b[3] == 0);
+  CHECK(run(OP_IS_INF, ATTRS(a_int("detect_positive", 0)),
+            tp(RT_ELEM_F32, D(4), F32(-INFINITY, 1, INFINITY, NAN)), 1, &bo, 1) == RT_OK);
+  CHECK(b[0] == 1 && b[1] == 0 && b[2] == 0 && b[3] == 0);
+  CHECK(run(OP_IS_NAN, NOATTR, tp(RT_ELEM_F32, D(4), y), 1, tp(RT_ELEM_F32, D(4), y), 1) ==
+        RT_EUNSUPPORTED);
+  CHECK_STR(err, "result 0 has element type f32, expected bool");
+  CHECK(run(OP_NOT, NOATTR, tp(RT_ELEM_BOOL, D(4), (uint8_t[]){1, 0, 0, 1}), 1, &bo, 1) == RT_OK);
+  CHECK(b[0] == 0 && b[1] == 1 && b[2] == 1 && b[3] == 0);
+
+  RtTensor lg[2] = {ten(RT_ELEM_BOOL, D(4), (uint8_t[]){0, 0, 1, 1}),
+                    ten(RT_ELEM_BOOL, D(4), (uint8_t[]){0, 1, 0, 1})};
+  CHECK(run(OP_AND, NOATTR, lg, 2, &bo, 1) == RT_OK);
+  CHECK(b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 1);
+  CHECK(run(OP_OR, NOATTR, lg, 2, &bo, 1) == RT_OK);
+  CHECK(b[0] == 0 && b[1] == 1 && b[2] == 1 && b[3] == 1);
+  CHECK(run(OP_XOR, NOATTR, lg, 2, &bo, 1) == RT_OK);
+  CHECK(b[0] == 0 && b[1] == 1 && b[2] == 1 && b[3] == 0);
+  RtTensor lb[2] = {ten(RT_ELEM_BOOL, D(2, 1), (uint8_t[]){0, 1}),
+                    ten(RT_ELEM_BOOL, D(2), (uint8_t[]){0, 1})};
+  CHECK(run(OP_OR, NOATTR, lb, 2, tp(RT_ELEM_BOOL, D(2, 2), b), 1) == RT_OK); /* broadcast */
+  CHECK(b[0] == 0 && b[1] == 1 && b[2] == 1 && b[3] == 1);
+
+  RtTensor cmp[2] = {ten(RT_ELEM_F32, D(2, 2), F32(1, NAN, 3, 4)), ten(RT_ELEM_F32, D(2), F32(3, 3))};
+  CHECK(run(OP_LESS_OR_EQUAL, NOATTR, cmp, 2, tp(RT_ELEM_BOOL, D(2, 2), b), 1) == RT_OK);
+  CHECK(b[0] == 1 && b[1] == 0 && b[2] == 1 && b[3] == 0);
+  CHECK(run(OP_GREATER_OR_EQUAL, NOATTR, cmp, 2, tp(RT_ELEM_BOOL, D(2, 2), b), 1) == RT_OK);
+  CHECK(b[0] == 0 && b[1] == 0 && b[2] == 1 && b[3] == 1);
+
+  int32_t my[4];
+  RtTensor mo = ten(RT_ELEM_I32, D(4), my);
+  RtTensor mi[2] = {ten(RT_ELEM_I32, D(4), (int32_t[]){-4, 7, 5, -5}),
+                    ten(RT_ELEM_I32, D(4), (int32_t[]){3, -3, 3, -3})};
+  CHECK(run(OP_MOD, NOATTR, mi, 2, &mo, 1) == RT_OK); /* sign of the divisor */
+  CHECK(my[0] == 2 && my[1] == -2 && my[2] == 2 && my[3] == -2);
+  CHECK(run(OP_MOD, ATTRS(a_int("fmod", 1)), mi, 2, &mo, 1) == RT_OK); /* sign of the dividend */
+  CHECK(my[0] == -1 && my[1] == 1 && my[2] == 2 && my[3] == -2);
+  RtTensor mz[2] = {ten(RT_ELEM_I32, D(4), (int32_t[]){1, 2, 3, 4}),
+                    ten(RT_ELEM_I32, D(1), (int32_t[]){0})};
+  CHECK(run(OP_MOD, NOATTR, mz, 2, &mo, 1) == RT_EDIVZERO);
+  CHECK_STR(err, "integer division by zero");
+  RtTensor mf[2] = {ten(RT_ELEM_F32, D(2), F32(5.5f, -5.5f)), ten(RT_ELEM_F32, NULL, 0, F32(2))};
+  CHECK(run(OP_MOD, ATTRS(a_int("fmod", 1)), mf, 2, tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 1.5, -1.5);
+  CHECK(run(OP_MOD, NOATTR, mf, 2, tp(RT_ELEM_F32, D(2), y), 1) == RT_EUNSUPPORTED);
+  CHECK_STR(err, "fmod is 0 with f32 operands, expected 1");
+}
+
 /* Never trap: wrong operand counts, ranks past RT_MAX_RANK and missing data are errors. */
 static void test_bad_calls(void) {
   for (int k = 0; k < OP_COUNT; k++)
@@ -597,6 +821,9 @@ int main(void) {
   test_gemm_matmul();
   test_pools();
   test_reduce();
+  test_reduce_ext();
+  test_arg();
+  test_log_softmax_hardmax();
   test_softmax_layer_norm();
   test_reshape_transpose();
   test_concat_split();
@@ -604,6 +831,7 @@ int main(void) {
   test_pad();
   test_gather();
   test_resize();
+  test_math();
   test_bad_calls();
   /* Every kernel ran with success at least once; unary ops share one kernel. */
   for (int k = 0; k < OP_COUNT; k++)
