@@ -393,3 +393,34 @@ RtShape rt_ref_shape_of(const RtTensor *t) {
   memcpy(s.dims, t->dims, sizeof s.dims);
   return s;
 }
+
+int rt_ref_reduce_plan(const RtNode *n, const RtTensor *x, RtReducePlan *p, char *err,
+                       size_t errlen) {
+  *p = (RtReducePlan){.group = 1};
+  const int64_t *axes;
+  int na = rt_attr_ints(n, "axes", &axes), st;
+  int64_t keep = rt_attr_int(n, "keepdims", 1);
+  for (int i = 0; i < na; i++) {
+    int a = 0;
+    if ((st = rt_ref_axis(axes[i], x->rank, &a, err, errlen)))
+      return st;
+    if (p->mark[a])
+      return rt_ref_fail(err, errlen, RT_ESHAPE, "axis %d is listed twice", a);
+    p->mark[a] = true;
+  }
+  for (int i = 0; na <= 0 && i < x->rank; i++)
+    p->mark[i] = true;
+  for (int i = 0; i < x->rank; i++)
+    if (!p->mark[i] || keep)
+      p->dims[p->rank++] = p->mark[i] ? 1 : x->dims[i];
+  int64_t s = 1;
+  for (int i = x->rank - 1; i >= 0; i--) {
+    if (p->mark[i]) {
+      p->group *= x->dims[i];
+      continue;
+    }
+    p->ostride[i] = s;
+    s *= x->dims[i];
+  }
+  return RT_OK;
+}

@@ -60,6 +60,21 @@ int rt_ref_check_result(const RtTensor *out, int r, int rank, const int64_t *dim
 const char *rt_ref_dims_text(const int64_t *dims, int rank, char *buf, size_t n);
 /* Normalizes axis in [-rank, rank) into *out: RT_ESHAPE "axis 4 is out of range for rank 4". */
 int rt_ref_axis(int64_t axis, int rank, int *out, char *err, size_t errlen);
+
+/* How a reduction over the node's `axes` (absent or empty: all; negative count from the end)
+ * with `keepdims` (default 1) maps x onto its result: the reduced axes, the result's rank and
+ * dims, each kept input axis's stride in the result (0 for reduced axes), and the number of
+ * input elements per result element. */
+typedef struct RtReducePlan {
+  bool mark[RT_MAX_RANK];
+  int rank;
+  int64_t dims[RT_MAX_RANK];
+  int64_t ostride[RT_MAX_RANK];
+  int64_t group;
+} RtReducePlan;
+
+int rt_ref_reduce_plan(const RtNode *n, const RtTensor *x, RtReducePlan *p, char *err,
+                       size_t errlen);
 /* Row-major element strides of t. */
 void rt_ref_strides(const RtTensor *t, int64_t *strides);
 /* An RtShape of t, for the broadcast kernels of elementwise.h. */

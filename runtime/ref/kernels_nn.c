@@ -170,34 +170,13 @@ int rt_k_reduce(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int
   if (st != RT_OK)
     return st;
   const RtTensor *x = &in[0];
-  const int64_t *axes;
-  int na = rt_attr_ints(n, "axes", &axes), rank = 0;
-  int64_t keep = rt_attr_int(n, "keepdims", 1);
-  bool mark[RT_MAX_RANK] = {false};
-  for (int i = 0; i < na; i++) {
-    int a = 0;
-    if ((st = rt_ref_axis(axes[i], x->rank, &a, err, errlen)))
-      return st;
-    if (mark[a])
-      return rt_ref_fail(err, errlen, RT_ESHAPE, "axis %d is listed twice", a);
-    mark[a] = true;
-  }
-  for (int i = 0; na <= 0 && i < x->rank; i++)
-    mark[i] = true;
-  int64_t dims[RT_MAX_RANK], ostride[RT_MAX_RANK] = {0}, s = 1, group = 1;
-  for (int i = 0; i < x->rank; i++)
-    if (!mark[i] || keep)
-      dims[rank++] = mark[i] ? 1 : x->dims[i];
-  for (int i = x->rank - 1; i >= 0; i--) {
-    if (mark[i]) {
-      group *= x->dims[i];
-      continue;
-    }
-    ostride[i] = s;
-    s *= x->dims[i];
-  }
+  RtReducePlan plan;
+  if ((st = rt_ref_reduce_plan(n, x, &plan, err, errlen)))
+    return st;
+  const int64_t *ostride = plan.ostride;
+  int64_t group = plan.group;
   bool is_max = n->op == OP_REDUCE_MAX;
-  if ((st = rt_ref_check_result(&out[0], 0, rank, dims, err, errlen)) ||
+  if ((st = rt_ref_check_result(&out[0], 0, plan.rank, plan.dims, err, errlen)) ||
       (st = result_elem(in, out, err, errlen)) ||
       (!(is_max && rt_elem_is_int(x->elem)) && (st = numeric(in, 0, false, err, errlen))))
     return st;

@@ -47,33 +47,13 @@ int rt_k_reduce_ext(const RtNode *n, const RtTensor *in, int nin, RtTensor *out,
   if (st != RT_OK)
     return st;
   const RtTensor *x = &in[0];
-  const int64_t *axes;
-  int na = rt_attr_ints(n, "axes", &axes), rank = 0;
-  int64_t keep = rt_attr_int(n, "keepdims", 1);
-  bool mark[RT_MAX_RANK] = {false};
-  for (int i = 0; i < na; i++) {
-    int a = 0;
-    if ((st = rt_ref_axis(axes[i], x->rank, &a, err, errlen)))
-      return st;
-    if (mark[a])
-      return rt_ref_fail(err, errlen, RT_ESHAPE, "axis %d is listed twice", a);
-    mark[a] = true;
-  }
-  for (int i = 0; na <= 0 && i < x->rank; i++)
-    mark[i] = true;
-  int64_t dims[RT_MAX_RANK], ostride[RT_MAX_RANK] = {0}, s = 1;
-  for (int i = 0; i < x->rank; i++)
-    if (!mark[i] || keep)
-      dims[rank++] = mark[i] ? 1 : x->dims[i];
-  for (int i = x->rank - 1; i >= 0; i--) {
-    if (mark[i])
-      continue;
-    ostride[i] = s;
-    s *= x->dims[i];
-  }
+  RtReducePlan plan;
+  if ((st = rt_ref_reduce_plan(n, x, &plan, err, errlen)))
+    return st;
+  const int64_t *ostride = plan.ostride;
   OpKind k = n->op;
   bool is_min = k == OP_REDUCE_MIN;
-  if ((st = rt_ref_check_result(&out[0], 0, rank, dims, err, errlen)) ||
+  if ((st = rt_ref_check_result(&out[0], 0, plan.rank, plan.dims, err, errlen)) ||
       (st = result_is(out, x->elem, err, errlen)) ||
       (st = numeric0(in, false, is_min, err, errlen)))
     return st;
