@@ -69,10 +69,7 @@ Value *ir_add_weight(Module *m, const char *name, Type t, const void *data, size
   return v;
 }
 
-/* A name of digits only is anonymous: the printer numbers those, so none can clash. */
 void ir_value_set_name(Module *m, Value *v, const char *name) {
-  if (name && name[strspn(name, "0123456789")] == 0)
-    name = NULL;
   v->name = name ? ir_arena_strdup(m->arena, name) : NULL;
 }
 

@@ -21,8 +21,9 @@ typedef struct Printer {
   int nattr_keys;
 } Printer;
 
+/* Digits alone are how anonymous values print: a value named so prints quoted, %"3". */
 bool ir_name_is_bare(const char *s) {
-  if (!*s)
+  if (!*s || !s[strspn(s, "0123456789")])
     return false;
   for (; *s; s++)
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||

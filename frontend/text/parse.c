@@ -125,10 +125,13 @@ typedef struct Builder {
 static void *talloc(Builder *B, size_t size) { return ir_arena_alloc(B->ps->arena, size); }
 
 /* The name as the source would write it, with its sigil: %x, %"a b", for messages. */
-static const char *show_name(Builder *B, char sigil, const char *name) {
+static const char *show_name(Builder *B, char sigil, const PName *n) {
   Buf b = {0};
   ir_buf_putc(&b, sigil);
-  ir_print_name(&b, name);
+  if (n->ident)
+    ir_print_name(&b, n->ident);
+  else
+    ir_buf_puts(&b, n->name); /* a bare number */
   char *s = fe_strndup(B->ps, b.data, b.len);
   ir_buf_free(&b);
   return s;
@@ -141,7 +144,7 @@ static int sym_find(const SymTab *t, const char *name) { return map_get(&t->inde
 static int sym_define(Builder *B, SymTab *t, const PName *n, Value *v, bool visible) {
   int prev = sym_find(t, n->name);
   if (prev >= 0) {
-    ir_error(B->d, n->loc, "redefinition of value '%s'", show_name(B, t->sigil, n->name));
+    ir_error(B->d, n->loc, "redefinition of value '%s'", show_name(B, t->sigil, n));
     ir_note(B->d, t->syms[prev].loc, "previous definition is here");
     return -1;
   }
@@ -157,7 +160,7 @@ static int sym_define(Builder *B, SymTab *t, const PName *n, Value *v, bool visi
   t->syms[t->n] = (Sym){n->name, v, n->loc, visible};
   map_put(&t->index, n->name, t->n);
   if (v) {
-    ir_value_set_name(B->m, v, n->name);
+    ir_value_set_name(B->m, v, n->ident);
     v->loc = n->loc;
   }
   return t->n++;
@@ -169,7 +172,7 @@ static Value *use_value(Builder *B, const PName *n, bool *ok) {
   SymTab *t = n->sigil == '$' ? &B->weights : &B->values;
   int i = sym_find(t, n->name);
   if (i < 0 || !t->syms[i].visible) {
-    ir_error(B->d, n->loc, "use of undefined value '%s'", show_name(B, n->sigil, n->name));
+    ir_error(B->d, n->loc, "use of undefined value '%s'", show_name(B, n->sigil, n));
     *ok = false;
     return NULL;
   }
@@ -583,8 +586,10 @@ static void build_terminator(Builder *B, Block *b, const PStmt *st, bool placed)
     return;
   if (kind == OP_OUTPUT && !ir_op_attr(op, "names")) {
     const char **names = talloc(B, sizeof(char *) * (size_t)st->operands.n);
-    for (int i = 0; i < st->operands.n; i++)
-      names[i] = ((const PName *)st->operands.items[i])->name;
+    for (int i = 0; i < st->operands.n; i++) {
+      const PName *n = st->operands.items[i];
+      names[i] = n->ident ? n->ident : n->name; /* an anonymous %3 is bound as "3" */
+    }
     ir_op_set_strings(B->m, op, "names", names, st->operands.n);
   }
   ir_block_append(b, op);

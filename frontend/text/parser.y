@@ -24,6 +24,7 @@
 typedef struct PStr {
   const char *s;
   size_t len;
+  bool quoted; /* written as a string: a quoted name of digits is a name, not a number */
 } PStr;
 
 /* An arena vector of node pointers, grown by doubling. */
@@ -35,8 +36,9 @@ typedef struct PVec {
 /* %name, $name or @name. name is decoded and NUL-terminated (cut at an escaped NUL byte). */
 typedef struct PName {
   char sigil;
-  const char *name;
-  Loc loc; /* of the sigil */
+  const char *name;  /* the key of the parser's name tables */
+  const char *ident; /* the value's name in the IR: NULL for a bare number (anonymous) */
+  Loc loc;           /* of the sigil */
 } PName;
 
 typedef enum PValueKind { PV_INT, PV_FLOAT, PV_STRING, PV_BOOL, PV_LIST, PV_TENSOR } PValueKind;
@@ -550,8 +552,19 @@ static PVec vec1(ParseState *ps, void *item) {
 static PName *new_name(ParseState *ps, char sigil, PStr s, KIR_LTYPE l) {
   PName *n = node(ps, sizeof *n);
   n->sigil = sigil;
-  n->name = fe_strndup(ps, s.s, s.len);
+  n->ident = fe_strndup(ps, s.s, s.len);
+  n->name = n->ident;
   n->loc = LOC(l);
+  /* %3 is anonymous, %"3" a value named 3: their table keys must differ. */
+  if (s.len && strspn(n->ident, "0123456789") == s.len) {
+    if (s.quoted) {
+      char *key = fe_strndup(ps, "\"", 1 + s.len);
+      memcpy(key + 1, s.s, s.len);
+      n->name = key;
+    } else {
+      n->ident = NULL;
+    }
+  }
   return n;
 }
 
