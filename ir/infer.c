@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dyn_form.h"
 #include "infer.h"
 
 /* ---- helpers (infer.h) ----------------------------------------------------------------------- */
@@ -413,6 +414,16 @@ const ir_infer_fn ir_infer_fns[OP_COUNT] = {
     [OP_LOG_SOFTMAX] = ir_infer_softmax,
     [OP_HARDMAX] = ir_infer_softmax,
     [OP_LAYER_NORM] = ir_infer_layer_norm,
+    [OP_INSTANCE_NORM] = ir_infer_instance_norm,
+    [OP_LRN] = ir_infer_lrn,
+    [OP_QUANTIZE_LINEAR] = ir_infer_quantize_linear,
+    [OP_DEQUANTIZE_LINEAR] = ir_infer_dequantize_linear,
+    [OP_LP_POOL] = ir_infer_lp_pool,
+    [OP_MATMUL_INTEGER] = ir_infer_matmul_integer,
+    [OP_CONV_INTEGER] = ir_infer_conv_integer,
+    [OP_QLINEAR_MATMUL] = ir_infer_qlinear_matmul,
+    [OP_QLINEAR_CONV] = ir_infer_qlinear_conv,
+    [OP_EINSUM] = ir_infer_einsum,
 
     [OP_RESHAPE] = ir_infer_reshape,
     [OP_FLATTEN] = ir_infer_flatten,
@@ -425,6 +436,25 @@ const ir_infer_fn ir_infer_fns[OP_COUNT] = {
     [OP_PAD] = ir_infer_pad,
     [OP_GATHER] = ir_infer_gather,
     [OP_RESIZE] = ir_infer_resize,
+    [OP_EXPAND] = ir_infer_expand,
+    [OP_TILE] = ir_infer_tile,
+    [OP_SHAPE] = ir_infer_shape_of,
+    [OP_SIZE] = ir_infer_size,
+    [OP_CONSTANT_OF_SHAPE] = ir_infer_constant_of_shape,
+    [OP_RANGE] = ir_infer_range,
+
+    [OP_GATHER_ELEMENTS] = ir_infer_gather_elements,
+    [OP_GATHER_ND] = ir_infer_gather_nd,
+    [OP_SCATTER_ELEMENTS] = ir_infer_scatter_elements,
+    [OP_SCATTER_ND] = ir_infer_scatter_nd,
+    [OP_DEPTH_TO_SPACE] = ir_infer_depth_space,
+    [OP_SPACE_TO_DEPTH] = ir_infer_depth_space,
+    [OP_TRILU] = ir_infer_trilu,
+    [OP_CUM_SUM] = ir_infer_cum_sum,
+    [OP_ONE_HOT] = ir_infer_one_hot,
+    [OP_TOP_K] = ir_infer_top_k,
+    [OP_SUM] = ir_infer_sum_mean,
+    [OP_MEAN] = ir_infer_sum_mean,
 };
 
 Type *ir_infer_op(const Op *op, char *err, size_t errlen) {
@@ -433,7 +463,7 @@ Type *ir_infer_op(const Op *op, char *err, size_t errlen) {
     abort();
   for (int i = 0; i < op->nresults; i++)
     out[i] = op->results[i]->type;
-  if (!ir_infer_fns[op->kind](op, out, err, errlen)) {
+  if (!(ir_dyn_has_operands(op) ? ir_infer_dyn : ir_infer_fns[op->kind])(op, out, err, errlen)) {
     free(out);
     return NULL;
   }

@@ -88,6 +88,20 @@ bool ir_infer_layer_norm(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_reduce(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_softmax(const Op *op, Type *out, char *err, size_t errlen);
 
+/* infer_nn2.c */
+bool ir_infer_instance_norm(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_lrn(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_lp_pool(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_einsum(const Op *op, Type *out, char *err, size_t errlen);
+
+/* infer_quant.c */
+bool ir_infer_quantize_linear(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_dequantize_linear(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_matmul_integer(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_conv_integer(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_qlinear_matmul(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_qlinear_conv(const Op *op, Type *out, char *err, size_t errlen);
+
 /* infer_arg.c */
 bool ir_infer_arg(const Op *op, Type *out, char *err, size_t errlen);
 
@@ -104,10 +118,31 @@ bool ir_infer_pad(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_gather(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_resize(const Op *op, Type *out, char *err, size_t errlen);
 
+/* infer_index.c */
+bool ir_infer_gather_elements(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_gather_nd(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_scatter_elements(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_scatter_nd(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_depth_space(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_trilu(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_cum_sum(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_one_hot(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_top_k(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_sum_mean(const Op *op, Type *out, char *err, size_t errlen);
+
 /* infer_math.c */
 bool ir_infer_mod(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_logical(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_not(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_is_special(const Op *op, Type *out, char *err, size_t errlen);
+
+/* infer_dyn.c (the operand form of ops is in dyn_form.h) */
+bool ir_infer_shape_of(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_size(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_constant_of_shape(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_range(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_expand(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_tile(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_dyn_unknown_operands(const Op *op);
 
 #endif

@@ -339,6 +339,12 @@ bool ir_infer_layer_norm(const Op *op, Type *out, char *err, size_t errlen) {
         !ir_infer_broadcasts_to(op, i, x->dims + axis, x->rank - axis, err, errlen))
       return false;
   out[0] = ir_infer_plain(x, x->rank, x->dims);
+  /* Mean and InvStdDev (results 1, 2): f32 (ONNX's stash_type), normalized axes reduced to 1. */
+  int64_t rdims[IR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++)
+    rdims[i] = i < axis ? x->dims[i] : 1;
+  for (int i = 1; i < op->nresults; i++)
+    out[i] = ir_type_make(DT_F32, x->rank, rdims);
   return true;
 }
 

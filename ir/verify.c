@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "dyn_form.h"
 #include "ir.h"
 
 enum { UNSEEN, LIVE, OUT_OF_SCOPE };
@@ -117,7 +118,8 @@ static void check_attrs(Verifier *v, const Op *op) {
     }
   }
   for (int j = 0; j < n; j++)
-    if (!specs[j].optional && !ir_op_attr(op, specs[j].name))
+    if (!specs[j].optional && !ir_op_attr(op, specs[j].name) &&
+        !ir_dyn_provides(op, specs[j].name))
       op_error(v, op, "'%s' op: missing required attribute '%s'", name, specs[j].name);
   if (op->kind == OP_SEGMENT) {
     const char *t = ir_attr_string(op, "target", NULL);

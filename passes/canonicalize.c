@@ -21,6 +21,8 @@
  *     known and static is evaluated with the reference kernels (through interp.h) into new
  *     weights, one per result.
  *   - forwarding: identity and dropout (F_NOOP elementwise ops) are replaced by their operand.
+ *   - shapes (canonicalize_shapes.c): shape/size of a static type to weights, ops in operand form
+ *     with constant extra operands to the attribute form, unknown result types inferred.
  *   - DCE, in reverse order within each block.
  * Remarks: one per op that has only weight operands yet cannot be folded, with the reason. */
 #include <stdarg.h>
@@ -31,6 +33,7 @@
 #include <xxhash.h>
 
 #include "pass.h"
+#include "canonicalize_shapes.h"
 #include "interp.h"
 
 typedef struct FoldFailure {
@@ -351,6 +354,8 @@ static void rewrite_block(Canon *c, Block *b) {
       rewrite_block(c, op->body);
     else if (is_forwarding(op))
       forward_op(c, op);
+    else if (canon_shapes_rewrite(c->m, op))
+      c->changed = true;
     else if (fold_candidate(op))
       fold_op(c, op);
   }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ir/dyn_form.h"
 #include "runtime/ref/ref.h"
 
 /* The runtime numbers element types as the compiler numbers dtypes; conversion is a cast. */
@@ -59,6 +60,15 @@ static int64_t type_bytes(const Type *t) {
 
 bool pass_eval_kernel(const Op *op, const Tensor *const *in, Tensor *out, char *err,
                       size_t errlen) {
+  if (ir_dyn_has_operands(op)) { /* the operand form: evaluate the attribute form */
+    IrDynView view;
+    int base = ir_dyn_base(op->kind, NULL, NULL);
+    if (!ir_dyn_view(op, in + base, &view, err, errlen))
+      return false;
+    bool ok = pass_eval_kernel(&view.op, in, out, err, errlen);
+    ir_dyn_view_free(&view);
+    return ok;
+  }
   RtKernel kernel = rt_ref_kernels[op->kind];
   if (!kernel)
     return fail(err, errlen, "no reference kernel (a structural op)");

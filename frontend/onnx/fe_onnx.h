@@ -120,4 +120,15 @@ bool fe_convert_node(FeNode *n);
 /* A registry op whose ONNX name is op_type, or OP_INVALID. */
 OpKind fe_op_for_onnx(const char *op_type);
 
+/* ---- ops_dyn.c: the operand form (ir/dyn_form.h) ---- */
+/* Some present input in [first, first + count) is not a constant. */
+bool fe_inputs_dynamic(const FeNode *n, int first, int count);
+/* Emits k with inputs [0, base) and then the inputs [first, first + count) up to the last present
+ * one as operands; an absent one between them is an empty weight of dtype absent[i] (NULL: i64). */
+bool fe_emit_operand_form(FeNode *n, OpKind k, int base, int nres, int first, int count,
+                          const DType *absent);
+bool fe_convert_constant_of_shape(FeNode *n, OpKind k);
+/* The tensor FeOnnxOptions binds graph input name to, or NULL. */
+const Tensor *fe_binding(const FeCtx *c, const char *name);
+
 #endif

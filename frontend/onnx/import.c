@@ -191,6 +191,16 @@ static bool add_inputs(FeCtx *c, const Onnx__GraphProto *g) {
     FeSym *s = fe_sym_find(c, name);
     if (s && s->k)
       continue; /* also an initializer: a weight */
+    const Tensor *bound = fe_binding(c, name);
+    if (bound) { /* bound to a constant by the caller */
+      FeConst *k = calloc(1, sizeof *k);
+      if (!k)
+        abort();
+      *k = (FeConst){bound->type, bound->data, bound->nbytes, NULL};
+      if (!fe_sym_add(c, name, NULL, k))
+        return false;
+      continue;
+    }
     Type t;
     if (!fe_input_type(c, vi, &t))
       return false;
@@ -205,10 +215,13 @@ static bool finish_node(FeNode *n) {
   FeCtx *c = n->c;
   Op *op = n->op;
   char err[512];
-  Type *types = ir_infer_op(op, err, sizeof err);
-  if (!types)
+  bool known = true; /* an operand-form op's result may be unknown until canonicalize */
+  for (int i = 0; i < op->noperands; i++)
+    known &= ir_type_is_known(&op->operands[i].value->type);
+  Type *types = known ? ir_infer_op(op, err, sizeof err) : NULL;
+  if (known && !types)
     return fe_fail(c, "%s", err);
-  for (int i = 0; i < op->nresults; i++)
+  for (int i = 0; known && i < op->nresults; i++)
     op->results[i]->type = types[i];
   free(types);
   ir_block_append(&c->m->body, op);

@@ -22,9 +22,18 @@ typedef struct FeShapeOverride {
   int64_t dims[IR_MAX_RANK];
 } FeShapeOverride;
 
+/* A graph input imported as a constant (a weight) holding tensor's data, as if it were an
+ * initializer: the conformance runner binds inputs that determine shapes. */
+typedef struct FeBinding {
+  const char *name;
+  const Tensor *tensor; /* borrowed for the import; its type is the constant's */
+} FeBinding;
+
 typedef struct FeOnnxOptions {
   const FeShapeOverride *shapes;
   int nshapes;
+  const FeBinding *bindings;
+  int nbindings;
 } FeOnnxOptions;
 
 /* Imports a model file; external data is read relative to the file's directory. opt may be NULL.

@@ -217,9 +217,71 @@ static bool convert_batch_norm(FeNode *n, OpKind k) {
 }
 
 static bool convert_layer_norm(FeNode *n, OpKind k) {
-  fe_attr_take(n, "stash_type");
-  return outputs_unused(n, 1, "kiln's layer_norm gives only its first output") &&
-         emit_inputs(n, k, n->nin, 1);
+  int64_t stash;
+  if (!fe_attr_take_int(n, "stash_type", 1, &stash))
+    return false;
+  if (stash != 1 && n->nout > 1)
+    return fe_fail(n->c, "stash_type %lld is not supported (kiln's layer_norm stashes f32)",
+                   (long long)stash);
+  return emit_inputs(n, k, n->nin, n->nout);
+}
+
+/* Ops whose optional inputs are positional: an empty input before a given one is refused. */
+static bool no_gaps(FeNode *n) {
+  for (int i = 0; i + 1 < n->nin; i++)
+    if (!n->in[i])
+      for (int j = i + 1; j < n->nin; j++)
+        if (n->in[j])
+          return fe_fail(n->c, "input %d is empty but input %d is given: not supported", i, j);
+  return true;
+}
+
+/* QuantizeLinear, DequantizeLinear (opset 10..21): per-tensor or per-axis; no blocks. */
+static bool convert_qdq(FeNode *n, OpKind k) {
+  int64_t block, sat, odt;
+  if (!fe_attr_take_int(n, "block_size", 0, &block) ||
+      !fe_attr_take_int(n, "saturate", 1, &sat) ||
+      !fe_attr_take_int(n, "output_dtype", 0, &odt) || !no_gaps(n))
+    return false;
+  if (block)
+    return fe_fail(n->c, "blocked quantization (block_size %lld) is not supported",
+                   (long long)block);
+  DType dt = DT_UNKNOWN;
+  if (odt && (odt > INT32_MAX || !fe_dtype_from_onnx((int32_t)odt, &dt)))
+    return fe_fail(n->c, "output_dtype %s is not supported",
+                   fe_onnx_type_name(odt > INT32_MAX ? -1 : (int32_t)odt));
+  if (!convert_generic(n, k))
+    return false;
+  if (dt != DT_UNKNOWN && k == OP_QUANTIZE_LINEAR)
+    n->op->results[0]->type.dtype = dt;
+  return true;
+}
+
+/* MatMulInteger, QLinearMatMul, Einsum: the inputs as they are, none skipped. */
+static bool convert_positional(FeNode *n, OpKind k) {
+  return no_gaps(n) && convert_generic(n, k);
+}
+
+/* ConvInteger: Conv's rules (auto_pad, kernel_shape), no skipped zero point. */
+static bool convert_conv_integer(FeNode *n, OpKind k) {
+  return no_gaps(n) && convert_conv(n, k);
+}
+
+/* QLinearConv: Conv's rules with the weight at input 3. */
+static bool convert_qlinear_conv(FeNode *n, OpKind k) {
+  const Type *w = input_type(n, 3);
+  int nk = w && w->rank >= 2 ? w->rank - 2 : 0;
+  const Onnx__AttributeProto *ks = fe_attr_take(n, "kernel_shape");
+  if (ks && w && (ks->n_ints != (size_t)nk || memcmp(ks->ints, w->dims + 2, sizeof(int64_t) * nk)))
+    return fe_fail(n->c, "kernel_shape does not match the weight's kernel");
+  int64_t pads[2 * IR_MAX_RANK];
+  bool have;
+  if (!no_gaps(n) || !auto_pads(n, w ? w->dims + 2 : NULL, nk, false, pads, &have) ||
+      !convert_generic(n, k))
+    return false;
+  if (have)
+    ir_op_set_ints(n->c->m, n->op, "pads", pads, 2 * nk);
+  return true;
 }
 
 /* Before opset 13 the axis defaults to 1 and the input is seen as 2-D around it. */
@@ -249,6 +311,12 @@ static bool convert_softmax(FeNode *n, OpKind k) {
  * ops whose attributes became inputs. Absent inputs set nothing. */
 static bool emit_with_const_inputs(FeNode *n, OpKind k, int nres, const char *const *params,
                                    const char *const *attrs, int count) {
+  if (fe_inputs_dynamic(n, 1, count)) { /* the operand form (ir/dyn_form.h) */
+    DType absent[8];
+    for (int i = 0; i < count && i < 8; i++)
+      absent[i] = attrs[i] && attrs[i][0] == '.' ? DT_F32 : DT_I64;
+    return fe_emit_operand_form(n, k, 1, nres, 1, count, absent);
+  }
   if (!emit_inputs(n, k, 1, nres))
     return false;
   for (int i = 0; i < count; i++) {
@@ -295,6 +363,14 @@ static bool convert_reshape(FeNode *n, OpKind k) {
   return true;
 }
 
+static bool convert_expand(FeNode *n, OpKind k) {
+  return emit_with_const_inputs(n, k, 1, ARR("shape"), ARR("shape"), 1);
+}
+
+static bool convert_tile(FeNode *n, OpKind k) {
+  return emit_with_const_inputs(n, k, 1, ARR("repeats"), ARR("repeats"), 1);
+}
+
 static bool convert_squeeze(FeNode *n, OpKind k) {
   if (n->c->opset < 13)
     return convert_generic(n, k);
@@ -330,6 +406,10 @@ static bool convert_reduce(FeNode *n, OpKind k) {
   if (!fe_attr_take_int(n, "noop_with_empty_axes", 0, &noop))
     return false;
   bool has_axes = n->c->opset < since ? peek(n, "axes") != NULL : n->nin > 1 && n->in[1];
+  if (has_axes && n->c->opset >= since && n->in[1]->k && ir_type_numel(&n->in[1]->k->type) == 0)
+    has_axes = false; /* an empty constant axes input is absent */
+  if (noop && has_axes && fe_inputs_dynamic(n, 1, 1))
+    return fe_fail(n->c, "noop_with_empty_axes with axes that are not a constant is not supported");
   if (noop && !has_axes) {
     fe_attr_take(n, "keepdims");
     return emit_inputs(n, OP_IDENTITY, 1, 1);
@@ -419,7 +499,10 @@ static bool convert_resize(FeNode *n, OpKind k) {
     sattr = fe_attr_take(n, "scales");
   }
   int spos = legacy ? 1 : 2;
-  if (!emit_inputs(n, OP_RESIZE, 1, 1))
+  bool dyn = !sattr && fe_inputs_dynamic(n, spos, legacy ? 1 : 2);
+  if (dyn ? !fe_emit_operand_form(n, OP_RESIZE, 1, 1, spos, legacy ? 1 : 2,
+                                  (const DType[]){DT_F32, DT_I64})
+          : !emit_inputs(n, OP_RESIZE, 1, 1))
     return false;
   if (upsample)
     ir_op_set_string(c->m, n->op, "mode", mode);
@@ -429,6 +512,8 @@ static bool convert_resize(FeNode *n, OpKind k) {
       ir_op_set_string(c->m, n->op, "nearest_mode", "floor");
   }
   (void)k;
+  if (dyn)
+    return true; /* scales and sizes are operands until canonicalize folds them */
   if (sattr) {
     double f[IR_MAX_RANK];
     if (sattr->n_floats > IR_MAX_RANK)
@@ -455,6 +540,129 @@ static bool convert_resize(FeNode *n, OpKind k) {
     free(v);
   }
   return true;
+}
+
+/* ---- indexing ops ---- */
+
+/* Input pos, a constant of one value (integer, or a float truncated), into the int attribute
+ * attr of n->op; an absent input sets nothing unless required. */
+static bool const_int_attr(FeNode *n, int pos, const char *param, const char *attr,
+                           bool required) {
+  const FeSym *s = pos < n->nin ? n->in[pos] : NULL;
+  if (!s)
+    return !required ||
+           fe_fail(n->c, "input %d ('%s') of %s is missing", pos, param, type_name(n));
+  int cnt;
+  int64_t val;
+  if (s->k && ir_dtype_is_float(s->k->type.dtype)) {
+    double *v;
+    if (!fe_input_floats(n, pos, param, &v, &cnt))
+      return false;
+    double d = cnt == 1 ? v[0] : 0;
+    free(v);
+    if (cnt == 1 && !(d > -9.0e18 && d < 9.0e18))
+      return fe_fail(n->c, "input %d ('%s') of %s is out of range", pos, param, type_name(n));
+    val = (int64_t)d;
+  } else {
+    int64_t *v;
+    if (!fe_input_ints(n, pos, param, &v, &cnt))
+      return false;
+    val = cnt == 1 ? v[0] : 0;
+    free(v);
+  }
+  if (cnt != 1)
+    return fe_fail(n->c, "input %d ('%s') of %s has %d values, expected 1", pos, param,
+                   type_name(n), cnt);
+  ir_op_set_int(n->c->m, n->op, attr, val);
+  return true;
+}
+
+static bool convert_trilu(FeNode *n, OpKind k) {
+  return emit_inputs(n, k, 1, 1) && const_int_attr(n, 1, "k", "k", false);
+}
+
+static bool convert_cum_sum(FeNode *n, OpKind k) {
+  return emit_inputs(n, k, 1, 1) && const_int_attr(n, 1, "axis", "axis", true);
+}
+
+/* OneHot(indices, depth, values): depth becomes the attribute, values operand 1. */
+static bool convert_one_hot(FeNode *n, OpKind k) {
+  if (n->nin < 3 || !n->in[0] || !n->in[1] || !n->in[2])
+    return fe_fail(n->c, "OneHot needs its three inputs indices, depth and values");
+  Value *ops[2] = {fe_sym_value(n->c, n->in[0]), fe_sym_value(n->c, n->in[2])};
+  return fe_node_emit(n, k, ops, 2, 1) && const_int_attr(n, 1, "depth", "depth", true);
+}
+
+/* TopK: k is an attribute before opset 10, then the constant input K. */
+static bool convert_top_k(FeNode *n, OpKind k) {
+  if (n->c->opset < 10)
+    return convert_generic(n, k);
+  return emit_inputs(n, k, 1, n->nout) && const_int_attr(n, 1, "K", "k", true);
+}
+
+/* CastLike: kiln's cast to the dtype of input 1 (which is dropped). */
+static bool convert_cast_like(FeNode *n, OpKind k) {
+  int64_t sat;
+  if (!fe_attr_take_int(n, "saturate", 1, &sat))
+    return false;
+  if (n->nin < 2 || !n->in[0] || !n->in[1])
+    return fe_fail(n->c, "CastLike needs its two inputs input and target_type");
+  const FeSym *t = n->in[1];
+  DType dt = t->k ? t->k->type.dtype : t->v->type.dtype;
+  if (!emit_inputs(n, k, 1, 1))
+    return false;
+  n->op->results[0]->type.dtype = dt;
+  return true;
+}
+
+/* NonZero: the result's shape depends on the data, so only a constant input is supported; it
+ * folds to a constant [rank, count] of i64 coordinates. */
+static bool convert_non_zero(FeNode *n, OpKind k) {
+  (void)k;
+  const FeSym *s = n->nin > 0 ? n->in[0] : NULL;
+  if (!s || !s->k)
+    return fe_fail(n->c, "output shape depends on the data: kiln needs static shapes (NonZero "
+                         "is supported on a constant input only)");
+  if (n->nout != 1)
+    return fe_fail(n->c, "has %d outputs, expected 1", n->nout);
+  const FeConst *x = s->k;
+  int64_t numel = ir_type_numel(&x->type), count = 0;
+  size_t es = ir_dtype_size(x->type.dtype);
+  bool fl = ir_dtype_is_float(x->type.dtype);
+  bool *nz = malloc((size_t)numel + 1);
+  if (!nz)
+    abort();
+  for (int64_t i = 0; i < numel; i++) {
+    const unsigned char *p = (const unsigned char *)x->data + (size_t)i * es;
+    bool v = false;
+    for (size_t b = 0; b < es; b++) /* floats: -0.0 is zero (ignore the sign bit) */
+      v = v || (p[b] & (fl && b == es - 1 ? 0x7f : 0xff));
+    nz[i] = v;
+    count += v;
+  }
+  int rank = x->type.rank;
+  int64_t dims[2] = {rank, count};
+  size_t nbytes = sizeof(int64_t) * (size_t)(rank * count);
+  int64_t *out = malloc(nbytes + 1);
+  if (!out)
+    abort();
+  int64_t j = 0;
+  for (int64_t i = 0; i < numel; i++) {
+    if (!nz[i])
+      continue;
+    int64_t rest = i;
+    for (int d = rank - 1; d >= 0; d--) {
+      out[d * count + j] = rest % x->type.dims[d];
+      rest /= x->type.dims[d];
+    }
+    j++;
+  }
+  free(nz);
+  FeConst *kc = calloc(1, sizeof *kc);
+  if (!kc)
+    abort();
+  *kc = (FeConst){ir_type_make(DT_I64, 2, dims), out, nbytes, out};
+  return fe_sym_add(n->c, n->np->output[0], NULL, kc);
 }
 
 /* Constant: its value becomes a constant symbol (a weight once an op reads it). */
@@ -517,6 +725,13 @@ static const struct {
     {"Dropout", convert_dropout, OP_INVALID},
     {"BatchNormalization", convert_batch_norm, OP_INVALID},
     {"LayerNormalization", convert_layer_norm, OP_INVALID},
+    {"QuantizeLinear", convert_qdq, OP_INVALID},
+    {"DequantizeLinear", convert_qdq, OP_INVALID},
+    {"MatMulInteger", convert_positional, OP_INVALID},
+    {"QLinearMatMul", convert_positional, OP_INVALID},
+    {"ConvInteger", convert_conv_integer, OP_INVALID},
+    {"QLinearConv", convert_qlinear_conv, OP_INVALID},
+    {"LpPool", convert_pool, OP_INVALID},
     {"Softmax", convert_softmax, OP_INVALID},
     {"LogSoftmax", convert_softmax, OP_INVALID},
     {"Hardmax", convert_softmax, OP_INVALID},
@@ -539,6 +754,16 @@ static const struct {
     {"Pad", convert_pad, OP_INVALID},
     {"Resize", convert_resize, OP_INVALID},
     {"Upsample", convert_resize, OP_RESIZE},
+    {"Expand", convert_expand, OP_INVALID},
+    {"Tile", convert_tile, OP_INVALID},
+    {"ConstantOfShape", fe_convert_constant_of_shape, OP_INVALID},
+    {"Trilu", convert_trilu, OP_INVALID},
+    {"CumSum", convert_cum_sum, OP_INVALID},
+    {"OneHot", convert_one_hot, OP_INVALID},
+    {"TopK", convert_top_k, OP_INVALID},
+    {"CastLike", convert_cast_like, OP_CAST},
+    {"NonZero", convert_non_zero, OP_IDENTITY},
+    {"Scatter", convert_generic, OP_SCATTER_ELEMENTS},
 };
 
 bool fe_convert_node(FeNode *n) {

@@ -558,7 +558,8 @@ static PName *new_name(ParseState *ps, char sigil, PStr s, KIR_LTYPE l) {
   /* %3 is anonymous, %"3" a value named 3: their table keys must differ. */
   if (s.len && strspn(n->ident, "0123456789") == s.len) {
     if (s.quoted) {
-      char *key = fe_strndup(ps, "\"", 1 + s.len);
+      char *key = ir_arena_alloc(ps->arena, s.len + 2); /* zeroed: NUL-terminated */
+      key[0] = '"';
       memcpy(key + 1, s.s, s.len);
       n->name = key;
     } else {

@@ -153,6 +153,30 @@ int rt_k_softmax(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, in
 int rt_k_layer_norm(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                     char *err, size_t errlen);
 
+/* kernels_norm.c */
+int rt_k_instance_norm(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                       char *err, size_t errlen);
+int rt_k_lrn(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+             size_t errlen);
+int rt_k_lp_pool(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                 char *err, size_t errlen);
+int rt_k_einsum(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+                size_t errlen);
+
+/* kernels_quant.c */
+int rt_k_quantize_linear(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                         char *err, size_t errlen);
+int rt_k_dequantize_linear(const RtNode *n, const RtTensor *in, int nin, RtTensor *out,
+                           int nout, char *err, size_t errlen);
+int rt_k_matmul_integer(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                        char *err, size_t errlen);
+int rt_k_conv_integer(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                      char *err, size_t errlen);
+int rt_k_qlinear_matmul(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                        char *err, size_t errlen);
+int rt_k_qlinear_conv(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                      char *err, size_t errlen);
+
 /* kernels_reduce.c */
 int rt_k_reduce_ext(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                     char *err, size_t errlen);
@@ -170,12 +194,47 @@ int rt_k_concat(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int
                 size_t errlen);
 int rt_k_split(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
                size_t errlen);
+/* kernels_dyn.c */
+int rt_k_shape(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+               size_t errlen);
+int rt_k_size(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+              size_t errlen);
+int rt_k_constant_of_shape(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                           char *err, size_t errlen);
+int rt_k_range(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+               size_t errlen);
+int rt_k_expand(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+                size_t errlen);
+int rt_k_tile(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+              size_t errlen);
 int rt_k_slice(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
                size_t errlen);
 int rt_k_pad(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
              size_t errlen);
 int rt_k_gather(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
                 size_t errlen);
+
+/* kernels_index.c */
+int rt_k_gather_elements(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                         char *err, size_t errlen);
+int rt_k_gather_nd(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                   char *err, size_t errlen);
+int rt_k_scatter_elements(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                          char *err, size_t errlen);
+int rt_k_scatter_nd(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                    char *err, size_t errlen);
+int rt_k_depth_space(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                     char *err, size_t errlen);
+int rt_k_trilu(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+               size_t errlen);
+int rt_k_cum_sum(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                 char *err, size_t errlen);
+int rt_k_one_hot(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                 char *err, size_t errlen);
+int rt_k_top_k(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+               size_t errlen);
+int rt_k_sum_mean(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                  char *err, size_t errlen);
 
 /* kernels_resize.c */
 int rt_k_resize(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,

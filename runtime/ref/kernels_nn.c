@@ -289,6 +289,15 @@ int rt_k_layer_norm(const RtNode *n, const RtTensor *in, int nin, RtTensor *out,
   if (rt_bcast_init(&it, ns, 2, ps))
     return rt_ref_fail(err, errlen, RT_ESHAPE, "scale or bias does not broadcast to the normalized "
                    "dimensions");
+  int64_t rdims[RT_MAX_RANK];
+  for (int i = 0; i < x->rank; i++)
+    rdims[i] = i < axis ? x->dims[i] : 1;
+  for (int r = 1; r < nout; r++) {
+    if ((st = rt_ref_check_result(&out[r], r, x->rank, rdims, err, errlen)))
+      return st;
+    if (!rt_elem_is_float(out[r].elem))
+      return rt_ref_unsupported(out[r].elem, err, errlen);
+  }
   double *sb = malloc(sizeof *sb * 2 * (size_t)(len ? len : 1));
   if (!sb)
     return rt_ref_fail(err, errlen, RT_ENOMEM, "out of memory");
@@ -308,6 +317,10 @@ int rt_k_layer_norm(const RtNode *n, const RtTensor *in, int nin, RtTensor *out,
     }
     var /= (double)len;
     double inv = 1 / sqrt(var + eps);
+    if (nout > 1)
+      rt_ref_put(out[1].elem, out[1].data, o, mean);
+    if (nout > 2)
+      rt_ref_put(out[2].elem, out[2].data, o, inv);
     for (int64_t i = 0; i < len; i++) {
       double v = (rt_ref_get(x->elem, x->data, base + i) - mean) * inv * sb[2 * i] + sb[2 * i + 1];
       rt_ref_put(out[0].elem, out[0].data, base + i, v);

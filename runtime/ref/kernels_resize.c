@@ -43,7 +43,9 @@ static double source_coord(Ctm ctm, double o, int64_t in, int64_t out, double sc
     return offset + (o + 0.5) / scale - 0.5;
   }
   case CTM_PYTORCH: return out > 1 ? (o + 0.5) / scale - 0.5 : 0;
-  case CTM_ALIGN: return out == 1 ? 0 : o * (double)(in - 1) / (double)(out - 1);
+  case CTM_ALIGN:
+    /* The resized length is in * scale, unrounded (ONNX's reference): 2.4, not 2, for 4 * 0.6. */
+    return out == 1 ? 0 : o * (double)(in - 1) / (scale * (double)in - 1);
   default: return o / scale; /* asymmetric */
   }
 }

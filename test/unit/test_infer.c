@@ -1147,6 +1147,183 @@ static void test_math(void) {
   EXPECT("error: operand types i32 and i64 differ");
 }
 
+static void test_norm_quant(void) {
+  MKN(OP_LAYER_NORM, 3, "f32[2,3,4]", "f32[4]");
+  EXPECT("f32[2,3,4], f32[2,3,1], f32[2,3,1]");
+  INT("axis", 1);
+  EXPECT("f32[2,3,4], f32[2,1,1], f32[2,1,1]");
+  MK(OP_INSTANCE_NORM, "f32[N,3,4,4]", "f32[3]", "f32[3]");
+  EXPECT("f32[N,3,4,4]");
+  MK(OP_INSTANCE_NORM, "f32[N,3,4,4]", "f32[4]", "f32[3]");
+  EXPECT("error: operand 1 has shape [4], expected [3] (one per channel)");
+  MK(OP_LRN, "f32[1,5,4,4]");
+  INT("size", 3);
+  EXPECT("f32[1,5,4,4]");
+  INT("size", 0);
+  EXPECT("error: size is 0, expected at least 1");
+  MK(OP_LP_POOL, "f32[1,3,8,8]");
+  INTS("kernel_shape", 2, 2);
+  INTS("strides", 2, 2);
+  EXPECT("f32[1,3,4,4]");
+  INT("p", 0);
+  EXPECT("error: p is 0, expected at least 1");
+  MK(OP_EINSUM, "f32[2,3,4]", "f32[2,4,5]");
+  STR("equation", "bij, bjk -> bik");
+  EXPECT("f32[2,3,5]");
+  STR("equation", "bij,bjk");
+  EXPECT("f32[3,5]");
+  STR("equation", "bij,bkk->bik");
+  EXPECT("error: dimension 2 of operand 1 has size 5, expected 4");
+  MK(OP_EINSUM, "f32[2,3,3]");
+  STR("equation", "...ii->...i");
+  EXPECT("f32[2,3]");
+  STR("equation", "ij->i");
+  EXPECT("error: operand 0 has rank 3, its term has 2 labels");
+
+  MK(OP_QUANTIZE_LINEAR, "f32[2,3]", "f32", "i8");
+  EXPECT("i8[2,3]");
+  MK(OP_QUANTIZE_LINEAR, "f32[2,3]", "f32[3]");
+  INT("axis", 0);
+  EXPECT("error: operand 1 has shape [3], expected one value or [2]");
+  INT("axis", 1);
+  EXPECT("u8[2,3]");
+  MK(OP_DEQUANTIZE_LINEAR, "u8[2,3]", "f32", "u8");
+  EXPECT("f32[2,3]");
+  MK(OP_DEQUANTIZE_LINEAR, "u8[2,3]", "f32", "i8");
+  EXPECT("error: operand 2 (a zero point) has type i8, expected u8");
+  MK(OP_MATMUL_INTEGER, "u8[4,3]", "i8[3,2]", "u8", "i8[2]");
+  EXPECT("i32[4,2]");
+  MK(OP_MATMUL_INTEGER, "f32[4,3]", "i8[3,2]");
+  EXPECT("error: operand 0 has type f32[4,3], expected i8 or u8");
+  MK(OP_CONV_INTEGER, "u8[1,1,3,3]", "u8[1,1,2,2]", "u8");
+  EXPECT("i32[1,1,2,2]");
+  MK(OP_CONV_INTEGER, "u8[1,1,3,3]", "u8[1,1,2,2]", "i8");
+  EXPECT("error: operand 2 (a zero point) has type i8, expected u8");
+  MK(OP_QLINEAR_MATMUL, "u8[2,4]", "f32", "u8", "u8[4,3]", "f32", "u8", "f32", "u8");
+  EXPECT("u8[2,3]");
+  MK(OP_QLINEAR_MATMUL, "u8[2,4]", "f32", "u8", "u8[4,3]", "f32", "u8", "f32", "f32");
+  EXPECT("error: operand 7 (a zero point) has type f32, expected i8 or u8");
+  MK(OP_QLINEAR_CONV, "u8[1,1,3,3]", "f32", "u8", "i8[2,1,2,2]", "f32[2]", "i8[2]", "f32", "i8",
+     "i32[2]");
+  EXPECT("i8[1,2,2,2]");
+  MK(OP_QLINEAR_CONV, "u8[1,1,3,3]", "f32", "u8", "i8[2,1,2,2]", "f32", "i8", "f32", "i8",
+     "i32[3]");
+  EXPECT("error: operand 8 (bias) is i32[3], expected i32[2]");
+}
+
+static void test_index(void) {
+  MK(OP_GATHER_ELEMENTS, "f32[3,3]", "i64[2,3]");
+  EXPECT("f32[2,3]");
+  MK(OP_GATHER_ELEMENTS, "u8<s=0.5>[N,4]", "i32[N,2]");
+  INT("axis", 1);
+  EXPECT("u8<s=0.5>[N,2]");
+  MK(OP_GATHER_ELEMENTS, "f32[3,3]", "i64[2]");
+  EXPECT("error: indices have rank 1, expected 2 (the rank of the data)");
+  MK(OP_GATHER_ELEMENTS, "f32[3,3]", "i64[2,4]");
+  EXPECT("error: indices dimension 1 is 4, larger than or unlike the data's 3");
+  MK(OP_GATHER_ELEMENTS, "f32[N,3]", "i64[2,3]");
+  EXPECT("error: cannot gather along the batch dimension N");
+
+  MK(OP_GATHER_ND, "f32[2,3,4]", "i64[5,2]");
+  EXPECT("f32[5,4]");
+  MK(OP_GATHER_ND, "f32[2,3,4]", "i64[2,1]");
+  INT("batch_dims", 1);
+  EXPECT("f32[2,4]");
+  MK(OP_GATHER_ND, "f32[2,3]", "i64[5,3]");
+  EXPECT("error: the last indices dimension is 3, expected 1 to 2");
+  MK(OP_GATHER_ND, "f32[2,3]", "i64[3,1]");
+  INT("batch_dims", 1);
+  EXPECT("error: batch dimension 0 differs: data 2, indices 3");
+  INT("batch_dims", 2);
+  EXPECT("error: batch_dims 2 is out of range: data has rank 2, indices 2");
+
+  MK(OP_SCATTER_ELEMENTS, "f32[3,3]", "i64[2,3]", "f32[2,3]");
+  STR("reduction", "add");
+  EXPECT("f32[3,3]");
+  STR("reduction", "sum");
+  EXPECT("error: reduction \"sum\" is not one of none, add, mul, max, min");
+  MK(OP_SCATTER_ELEMENTS, "f32[3,3]", "i64[2,3]", "f32[2,2]");
+  EXPECT("error: updates f32[2,2] do not have the indices' shape [2,3]");
+  MK(OP_SCATTER_ELEMENTS, "f32[3,3]", "i64[2,3]", "f16[2,3]");
+  EXPECT("error: operand types f32 and f16 differ");
+
+  MK(OP_SCATTER_ND, "f32[4,4,4]", "i64[2,1]", "f32[2,4,4]");
+  EXPECT("f32[4,4,4]");
+  MK(OP_SCATTER_ND, "f32[4,4,4]", "i64[2,1]", "f32[2,4]");
+  EXPECT("error: updates f32[2,4], expected shape [2,4,4]");
+  MK(OP_SCATTER_ND, "f32[4]", "f32[2,1]", "f32[2]");
+  EXPECT("error: operand 1 (the indices) has dtype f32, expected i32 or i64");
+
+  MK(OP_DEPTH_TO_SPACE, "f32[N,8,2,3]");
+  INT("blocksize", 2);
+  STR("mode", "CRD");
+  EXPECT("f32[N,2,4,6]");
+  STR("mode", "XYZ");
+  EXPECT("error: mode \"XYZ\" is not one of DCR, CRD");
+  MK(OP_DEPTH_TO_SPACE, "f32[1,6,2,3]");
+  INT("blocksize", 2);
+  EXPECT("error: channels 6 are not a multiple of blocksize^2 = 4");
+  MK(OP_SPACE_TO_DEPTH, "f32[N,2,4,6]");
+  INT("blocksize", 2);
+  EXPECT("f32[N,8,2,3]");
+  MK(OP_SPACE_TO_DEPTH, "f32[1,2,3,4]");
+  INT("blocksize", 2);
+  EXPECT("error: height 3 and width 4 must be multiples of blocksize 2");
+  ir_op_remove_attr(cur, "blocksize");
+  EXPECT("error: blocksize is required");
+
+  MK(OP_TRILU, "f32[N,3,4]");
+  INT("k", -1);
+  EXPECT("f32[N,3,4]");
+  MK(OP_TRILU, "f32[4]");
+  EXPECT("error: operand 0 has rank 1, expected 2 or more");
+
+  MK(OP_CUM_SUM, "i32[2,3]");
+  INT("axis", -1);
+  INT("reverse", 1);
+  EXPECT("i32[2,3]");
+  INT("exclusive", 2);
+  EXPECT("error: exclusive is 2, expected 0 or 1");
+  MK(OP_CUM_SUM, "f32[N,3]");
+  EXPECT("error: axis is required");
+  INT("axis", 0);
+  EXPECT("error: cannot accumulate along the batch dimension N");
+
+  MK(OP_ONE_HOT, "i64[N,3]", "f32[2]");
+  INT("depth", 5);
+  EXPECT("f32[N,3,5]");
+  INT("axis", 1);
+  EXPECT("f32[N,5,3]");
+  INT("axis", 0);
+  EXPECT("error: result [5,N,3] would have the batch dimension N at position 1, not first");
+  INT("depth", 0);
+  EXPECT("error: depth is 0, expected at least 1");
+  MK(OP_ONE_HOT, "i64[3]", "f32[3]");
+  INT("depth", 5);
+  EXPECT("error: operand 1 (the values) is f32[3], expected 2 values [off, on]");
+
+  MKN(OP_TOP_K, 2, "f32[N,10]");
+  INT("k", 3);
+  EXPECT("f32[N,3], i64[N,3]");
+  INT("k", 11);
+  EXPECT("error: k is 11, expected 0 to 10 (dimension 1)");
+  INT("axis", 0);
+  EXPECT("error: cannot select along the batch dimension N");
+
+  MK(OP_SUM, "f32[N,3]", "f32[3]", "f32[1,1]");
+  EXPECT("f32[N,3]");
+  MK(OP_SUM, "i32[2]");
+  EXPECT("i32[2]");
+  MK(OP_SUM, "f32[2]", "f32[3]");
+  EXPECT("error: shapes f32[2] and f32[3] do not broadcast");
+  MK(OP_MEAN, "f16[2,3]", "f16[3]");
+  EXPECT("f16[2,3]");
+  MK(OP_MEAN, "i32[2]", "i32[2]");
+  EXPECT("error: operand 0 has dtype i32, expected a float type");
+}
+
+#include "infer_dyn_cases.h"
+
 static void test_coverage(void) {
   static const OpKind cannot_fail[] = {
       OP_YIELD,  OP_OUTPUT,        OP_RELU,       OP_SIGMOID,    OP_TANH,       OP_EXP,
@@ -1156,7 +1333,7 @@ static void test_coverage(void) {
       OP_SIN,    OP_COS,           OP_TAN,        OP_ASIN,       OP_ACOS,       OP_ATAN,
       OP_SINH,   OP_COSH,          OP_ASINH,      OP_ACOSH,      OP_ATANH,      OP_SIGN,
       OP_ROUND,  OP_SOFTSIGN,      OP_SELU,       OP_CELU,       OP_THRESHOLDED_RELU,
-      OP_SHRINK,
+      OP_SHRINK, OP_SHAPE, OP_SIZE,
   };
   for (int k = 0; k < OP_COUNT; k++) {
     bool can_fail = true;
@@ -1193,6 +1370,9 @@ int main(void) {
   test_gather();
   test_resize();
   test_math();
+  test_norm_quant();
+  test_index();
+  test_dyn();
   test_coverage();
   ir_module_free(m);
   return check_finish();

@@ -499,6 +499,97 @@ static void test_softmax_layer_norm(void) {
   NEAR(y, -2, 2, -2, 2);
 }
 
+static void test_norm_quant(void) {
+  float y[8], mean[2], inv[2];
+  /* layer_norm's Mean and InvStdDev: rows [1,3] and [2,2] */
+  CHECK(run(OP_LAYER_NORM, ATTRS(a_float("epsilon", 0)),
+            (RtTensor[]){ten(RT_ELEM_F32, D(2, 2), F32(1, 3, 2, 6)), ten(RT_ELEM_F32, D(2), F32(1, 1))},
+            2,
+            (RtTensor[]){ten(RT_ELEM_F32, D(2, 2), y), ten(RT_ELEM_F32, D(2, 1), mean),
+                         ten(RT_ELEM_F32, D(2, 1), inv)},
+            3) == RT_OK);
+  NEAR(y, -1, 1, -1, 1);
+  NEAR(mean, 2, 4);
+  NEAR(inv, 1, 0.5);
+  /* instance_norm over a plane [1,3] (mean 2, var 1) * 2 + 1 */
+  CHECK(run(OP_INSTANCE_NORM, ATTRS(a_float("epsilon", 0)),
+            (RtTensor[]){ten(RT_ELEM_F32, D(1, 1, 2), F32(1, 3)), ten(RT_ELEM_F32, D(1), F32(2)),
+                         ten(RT_ELEM_F32, D(1), F32(1))},
+            3, tp(RT_ELEM_F32, D(1, 1, 2), y), 1) == RT_OK);
+  NEAR(y, -1, 3);
+  /* lrn size 1: x / (1 + x^2)^0.5 with alpha 1, beta 0.5, bias 1 */
+  CHECK(run(OP_LRN, ATTRS(a_float("alpha", 1), a_float("beta", 0.5), a_int("size", 1)),
+            tp(RT_ELEM_F32, D(1, 2, 1), F32(1, 2)), 1, tp(RT_ELEM_F32, D(1, 2, 1), y), 1) == RT_OK);
+  NEAR(y, 1 / sqrt(2.0), 2 / sqrt(5.0));
+  /* lp_pool p=2 over [3,4] */
+  CHECK(run(OP_LP_POOL, ATTRS(a_ints("kernel_shape", 2)), tp(RT_ELEM_F32, D(1, 1, 2), F32(3, -4)), 1,
+            tp(RT_ELEM_F32, D(1, 1, 1), y), 1) == RT_OK);
+  NEAR(y, 5);
+  /* einsum: matmul, transpose, diagonal */
+  CHECK(run(OP_EINSUM, ATTRS(a_str("equation", "ij,jk->ik")),
+            (RtTensor[]){ten(RT_ELEM_F32, D(1, 2), F32(1, 2)), ten(RT_ELEM_F32, D(2, 2), F32(1, 2, 3, 4))},
+            2, tp(RT_ELEM_F32, D(1, 2), y), 1) == RT_OK);
+  NEAR(y, 7, 10);
+  CHECK(run(OP_EINSUM, ATTRS(a_str("equation", "ij->ji")), tp(RT_ELEM_F32, D(2, 2), F32(1, 2, 3, 4)), 1,
+            tp(RT_ELEM_F32, D(2, 2), y), 1) == RT_OK);
+  NEAR(y, 1, 3, 2, 4);
+  CHECK(run(OP_EINSUM, ATTRS(a_str("equation", "...ii->...i")), tp(RT_ELEM_F32, D(2, 2), F32(1, 2, 3, 4)), 1,
+            tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 1, 4);
+  CHECK(run(OP_EINSUM, ATTRS(a_str("equation", "ij->k")), tp(RT_ELEM_F32, D(2, 2), F32(1, 2, 3, 4)), 1,
+            tp(RT_ELEM_F32, D(2), y), 1) != RT_OK);
+
+  /* quantize: half to even, saturate; per axis */
+  uint8_t q[4];
+  int8_t s8[4];
+  CHECK(run(OP_QUANTIZE_LINEAR, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_F32, D(4), F32(1, 3, 1000, -5)), ten(RT_ELEM_F32, NULL, 0, F32(2)),
+                         ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){10})},
+            3, tp(RT_ELEM_U8, D(4), q), 1) == RT_OK);
+  CHECK(q[0] == 10 && q[1] == 12 && q[2] == 255 && q[3] == 8);
+  CHECK(run(OP_QUANTIZE_LINEAR, ATTRS(a_int("axis", 0)),
+            (RtTensor[]){ten(RT_ELEM_F32, D(2, 2), F32(1, 1, 1, 1)), ten(RT_ELEM_F32, D(2), F32(1, 0.5f))},
+            2, tp(RT_ELEM_I8, D(2, 2), s8), 1) == RT_OK);
+  CHECK(s8[0] == 1 && s8[1] == 1 && s8[2] == 2 && s8[3] == 2);
+  CHECK(run(OP_DEQUANTIZE_LINEAR, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_U8, D(2), (uint8_t[]){10, 0}), ten(RT_ELEM_F32, NULL, 0, F32(0.5f)),
+                         ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){4})},
+            3, tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 3, -2);
+  CHECK(run(OP_DEQUANTIZE_LINEAR, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_F32, D(2), F32(1, 2)), ten(RT_ELEM_F32, NULL, 0, F32(0.5f))}, 2,
+            tp(RT_ELEM_F32, D(2), y), 1) != RT_OK);
+  /* matmul_integer: [1,2] - 1 times [[2,3],[4,5]] - 2 */
+  int32_t i32[4];
+  CHECK(run(OP_MATMUL_INTEGER, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_U8, D(1, 2), (uint8_t[]){2, 3}), ten(RT_ELEM_U8, D(2, 2), (uint8_t[]){2, 3, 4, 5}),
+                         ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){1}), ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){2})},
+            4, tp(RT_ELEM_I32, D(1, 2), i32), 1) == RT_OK);
+  CHECK(i32[0] == 1 * 0 + 2 * 2 && i32[1] == 1 * 1 + 2 * 3);
+  /* conv_integer 1x1x2x2 input, 1x1x2x2 kernel of ones, x zero point 1 */
+  CHECK(run(OP_CONV_INTEGER, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_U8, D(1, 1, 2, 2), (uint8_t[]){1, 2, 3, 4}),
+                         ten(RT_ELEM_U8, D(1, 1, 2, 2), (uint8_t[]){1, 1, 1, 1}),
+                         ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){1})},
+            3, tp(RT_ELEM_I32, D(1, 1, 1, 1), i32), 1) == RT_OK);
+  CHECK(i32[0] == 6);
+  /* qlinear_matmul: (2*3 + 4*5) * 0.5 * 1 / 2 = 6.5 -> 6 (half to even), + 1 */
+  RtTensor qs[8] = {ten(RT_ELEM_U8, D(1, 2), (uint8_t[]){2, 4}), ten(RT_ELEM_F32, NULL, 0, F32(0.5f)),
+                    ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){0}), ten(RT_ELEM_U8, D(2, 1), (uint8_t[]){3, 5}),
+                    ten(RT_ELEM_F32, NULL, 0, F32(1)), ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){0}),
+                    ten(RT_ELEM_F32, NULL, 0, F32(2)), ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){1})};
+  CHECK(run(OP_QLINEAR_MATMUL, NOATTR, qs, 8, tp(RT_ELEM_U8, D(1, 1), q), 1) == RT_OK);
+  CHECK(q[0] == 7);
+  /* qlinear_conv: 1x1 kernel 2, bias 3: (x*2 + 3) * 0.5 / 1 */
+  RtTensor qc[9] = {ten(RT_ELEM_U8, D(1, 1, 1, 2), (uint8_t[]){1, 2}), ten(RT_ELEM_F32, NULL, 0, F32(0.5f)),
+                    ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){0}), ten(RT_ELEM_I8, D(1, 1, 1, 1), (int8_t[]){2}),
+                    ten(RT_ELEM_F32, NULL, 0, F32(1)), ten(RT_ELEM_I8, NULL, 0, (int8_t[]){0}),
+                    ten(RT_ELEM_F32, NULL, 0, F32(1)), ten(RT_ELEM_U8, NULL, 0, (uint8_t[]){0}),
+                    ten(RT_ELEM_I32, D(1), (int32_t[]){3})};
+  CHECK(run(OP_QLINEAR_CONV, NOATTR, qc, 9, tp(RT_ELEM_U8, D(1, 1, 1, 2), q), 1) == RT_OK);
+  CHECK(q[0] == 2 && q[1] == 4); /* 2.5 -> 2, 3.5 -> 4 */
+}
+
 /* ---- data movement ---- */
 
 static void test_reshape_transpose(void) {
@@ -790,6 +881,149 @@ static void test_math(void) {
   CHECK_STR(err, "fmod is 0 with f32 operands, expected 1");
 }
 
+/* gather_elements, gather_nd, scatter_elements, scatter_nd, depth_to_space, space_to_depth,
+ * trilu, cum_sum, one_hot, top_k, sum, mean. */
+static void test_index(void) {
+  float y[16];
+  RtTensor d22 = ten(RT_ELEM_F32, D(2, 2), F32(1, 2, 3, 4));
+  CHECK(run(OP_GATHER_ELEMENTS, ATTRS(a_int("axis", 1)),
+            (RtTensor[]){d22, ten(RT_ELEM_I64, D(2, 2), (int64_t[]){0, 0, 1, 0})}, 2,
+            tp(RT_ELEM_F32, D(2, 2), y), 1) == RT_OK);
+  NEAR(y, 1, 1, 4, 3);
+  int16_t s[8];
+  CHECK(run(OP_GATHER_ELEMENTS, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_I16, D(2, 2), (int16_t[]){1, 2, 3, 4}),
+                         ten(RT_ELEM_I32, D(1, 2), (int32_t[]){1, -2})}, 2,
+            tp(RT_ELEM_I16, D(1, 2), s), 1) == RT_OK);
+  CHECK(s[0] == 3 && s[1] == 2);
+  CHECK(run(OP_GATHER_ELEMENTS, ATTRS(a_int("axis", 1)),
+            (RtTensor[]){d22, ten(RT_ELEM_I64, D(1, 1), (int64_t[]){2})}, 2,
+            tp(RT_ELEM_F32, D(1, 1), y), 1) == RT_ERANGE);
+  CHECK_STR(err, "index 2 is out of range for dimension 1 of size 2");
+
+  CHECK(run(OP_GATHER_ND, NOATTR,
+            (RtTensor[]){d22, ten(RT_ELEM_I64, D(2, 2), (int64_t[]){0, 0, 1, 1})}, 2,
+            tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 1, 4);
+  RtTensor d222 = ten(RT_ELEM_F32, D(2, 2, 2), F32(0, 1, 2, 3, 4, 5, 6, 7));
+  CHECK(run(OP_GATHER_ND, ATTRS(a_int("batch_dims", 1)),
+            (RtTensor[]){d222, ten(RT_ELEM_I64, D(2, 1), (int64_t[]){1, 0})}, 2,
+            tp(RT_ELEM_F32, D(2, 2), y), 1) == RT_OK);
+  NEAR(y, 2, 3, 4, 5);
+  CHECK(run(OP_GATHER_ND, NOATTR,
+            (RtTensor[]){d22, ten(RT_ELEM_I64, D(1, 2), (int64_t[]){0, -3})}, 2,
+            tp(RT_ELEM_F32, D(1), y), 1) == RT_ERANGE);
+  CHECK_STR(err, "index -3 is out of range for dimension 1 of size 2");
+
+  RtTensor se[3] = {ten(RT_ELEM_F32, D(3, 3), F32(0, 0, 0, 0, 0, 0, 0, 0, 0)),
+                    ten(RT_ELEM_I64, D(2, 3), (int64_t[]){1, 0, 2, 0, 2, 1}),
+                    ten(RT_ELEM_F32, D(2, 3), F32(1, 1.1f, 1.2f, 2, 2.1f, 2.2f))};
+  CHECK(run(OP_SCATTER_ELEMENTS, NOATTR, se, 3, tp(RT_ELEM_F32, D(3, 3), y), 1) == RT_OK);
+  NEAR(y, 2, 1.1, 0, 1, 0, 2.2, 0, 2.1, 1.2);
+  RtTensor sa[3] = {ten(RT_ELEM_F32, D(1, 5), F32(1, 2, 3, 4, 5)),
+                    ten(RT_ELEM_I64, D(1, 2), (int64_t[]){1, 1}),
+                    ten(RT_ELEM_F32, D(1, 2), F32(1.1f, 2.1f))};
+  CHECK(run(OP_SCATTER_ELEMENTS, ATTRS(a_int("axis", 1), a_str("reduction", "add")), sa, 3,
+            tp(RT_ELEM_F32, D(1, 5), y), 1) == RT_OK);
+  NEAR(y, 1, 5.2, 3, 4, 5);
+  CHECK(run(OP_SCATTER_ELEMENTS, ATTRS(a_int("axis", 1), a_str("reduction", "max")), sa, 3,
+            tp(RT_ELEM_F32, D(1, 5), y), 1) == RT_OK);
+  NEAR(y, 1, 2.1, 3, 4, 5);
+  sa[1] = ten(RT_ELEM_I64, D(1, 2), (int64_t[]){1, 5});
+  CHECK(run(OP_SCATTER_ELEMENTS, ATTRS(a_int("axis", 1)), sa, 3, tp(RT_ELEM_F32, D(1, 5), y),
+            1) == RT_ERANGE);
+  CHECK_STR(err, "index 5 is out of range for dimension 1 of size 5");
+
+  int32_t iy[8];
+  RtTensor sn[3] = {ten(RT_ELEM_I32, D(8), (int32_t[]){1, 2, 3, 4, 5, 6, 7, 8}),
+                    ten(RT_ELEM_I64, D(4, 1), (int64_t[]){4, 3, 1, 7}),
+                    ten(RT_ELEM_I32, D(4), (int32_t[]){9, 10, 11, 12})};
+  CHECK(run(OP_SCATTER_ND, NOATTR, sn, 3, tp(RT_ELEM_I32, D(8), iy), 1) == RT_OK);
+  CHECK(iy[0] == 1 && iy[1] == 11 && iy[3] == 10 && iy[4] == 9 && iy[7] == 12 && iy[6] == 7);
+  CHECK(run(OP_SCATTER_ND, ATTRS(a_str("reduction", "mul")), sn, 3, tp(RT_ELEM_I32, D(8), iy),
+            1) == RT_OK);
+  CHECK(iy[1] == 22 && iy[3] == 40 && iy[4] == 45 && iy[7] == 96 && iy[0] == 1);
+  sn[1] = ten(RT_ELEM_I64, D(4, 1), (int64_t[]){4, 3, 1, 8});
+  CHECK(run(OP_SCATTER_ND, NOATTR, sn, 3, tp(RT_ELEM_I32, D(8), iy), 1) == RT_ERANGE);
+  CHECK_STR(err, "index 8 is out of range for dimension 0 of size 8");
+
+  RtTensor deep = ten(RT_ELEM_F32, D(1, 8, 1, 1), F32(0, 1, 2, 3, 4, 5, 6, 7));
+  CHECK(run(OP_DEPTH_TO_SPACE, ATTRS(a_int("blocksize", 2)), &deep, 1,
+            tp(RT_ELEM_F32, D(1, 2, 2, 2), y), 1) == RT_OK);
+  NEAR(y, 0, 2, 4, 6, 1, 3, 5, 7);
+  CHECK(run(OP_DEPTH_TO_SPACE, ATTRS(a_int("blocksize", 2), a_str("mode", "CRD")), &deep, 1,
+            tp(RT_ELEM_F32, D(1, 2, 2, 2), y), 1) == RT_OK);
+  NEAR(y, 0, 1, 2, 3, 4, 5, 6, 7);
+  CHECK(run(OP_SPACE_TO_DEPTH, ATTRS(a_int("blocksize", 2)),
+            tp(RT_ELEM_F32, D(1, 2, 2, 2), F32(0, 2, 4, 6, 1, 3, 5, 7)), 1,
+            tp(RT_ELEM_F32, D(1, 8, 1, 1), y), 1) == RT_OK);
+  NEAR(y, 0, 1, 2, 3, 4, 5, 6, 7);
+  CHECK(run(OP_SPACE_TO_DEPTH, ATTRS(a_int("blocksize", 3)),
+            tp(RT_ELEM_F32, D(1, 2, 2, 2), y), 1, tp(RT_ELEM_F32, D(1, 8, 1, 1), y), 1) ==
+        RT_ESHAPE);
+  CHECK_STR(err, "height 2 and width 2 are not multiples of 3");
+
+  RtTensor m33 = ten(RT_ELEM_F32, D(3, 3), F32(1, 2, 3, 4, 5, 6, 7, 8, 9));
+  CHECK(run(OP_TRILU, NOATTR, &m33, 1, tp(RT_ELEM_F32, D(3, 3), y), 1) == RT_OK);
+  NEAR(y, 1, 2, 3, 0, 5, 6, 0, 0, 9);
+  CHECK(run(OP_TRILU, ATTRS(a_int("k", -1), a_int("upper", 0)), &m33, 1,
+            tp(RT_ELEM_F32, D(3, 3), y), 1) == RT_OK);
+  NEAR(y, 0, 0, 0, 4, 0, 0, 7, 8, 0);
+
+  CHECK(run(OP_CUM_SUM, ATTRS(a_int("axis", 0)), tp(RT_ELEM_F32, D(3), F32(1, 2, 3)), 1,
+            tp(RT_ELEM_F32, D(3), y), 1) == RT_OK);
+  NEAR(y, 1, 3, 6);
+  CHECK(run(OP_CUM_SUM, ATTRS(a_int("axis", -1), a_int("exclusive", 1), a_int("reverse", 1)),
+            tp(RT_ELEM_I32, D(1, 3), (int32_t[]){1, 2, 3}), 1, tp(RT_ELEM_I32, D(1, 3), iy),
+            1) == RT_OK);
+  CHECK(iy[0] == 5 && iy[1] == 3 && iy[2] == 0);
+  CHECK(run(OP_CUM_SUM, NOATTR, tp(RT_ELEM_F32, D(3), y), 1, tp(RT_ELEM_F32, D(3), y), 1) ==
+        RT_ESHAPE);
+  CHECK_STR(err, "axis is required");
+
+  CHECK(run(OP_ONE_HOT, ATTRS(a_int("depth", 3)),
+            (RtTensor[]){ten(RT_ELEM_I64, D(4), (int64_t[]){0, 2, -1, 5}),
+                         ten(RT_ELEM_F32, D(2), F32(0, 1))}, 2,
+            tp(RT_ELEM_F32, D(4, 3), y), 1) == RT_OK);
+  NEAR(y, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0);
+  CHECK(run(OP_ONE_HOT, ATTRS(a_int("axis", 0), a_int("depth", 2)),
+            (RtTensor[]){ten(RT_ELEM_F32, D(2), F32(1, 0)), ten(RT_ELEM_F32, D(2), F32(-1, 5))},
+            2, tp(RT_ELEM_F32, D(2, 2), y), 1) == RT_OK);
+  NEAR(y, -1, 5, 5, -1);
+
+  int64_t ti[2];
+  RtTensor tk = ten(RT_ELEM_F32, D(4), F32(3, 1, 3, 2));
+  RtTensor to[2] = {ten(RT_ELEM_F32, D(2), y), ten(RT_ELEM_I64, D(2), ti)};
+  CHECK(run(OP_TOP_K, ATTRS(a_int("k", 2)), &tk, 1, to, 2) == RT_OK);
+  NEAR(y, 3, 3);
+  CHECK(ti[0] == 0 && ti[1] == 2);
+  CHECK(run(OP_TOP_K, ATTRS(a_int("k", 2), a_int("largest", 0)), &tk, 1, to, 2) == RT_OK);
+  NEAR(y, 1, 2);
+  CHECK(ti[0] == 1 && ti[1] == 3);
+  CHECK(run(OP_TOP_K, ATTRS(a_int("k", 5)), &tk, 1, to, 2) == RT_ESHAPE);
+  CHECK_STR(err, "k is 5, expected 0 to 4");
+
+  CHECK(run(OP_SUM, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_F32, D(2), F32(1, 2)), ten(RT_ELEM_F32, D(2, 1), F32(10, 20)),
+                         ten(RT_ELEM_F32, NULL, 0, F32(100))}, 3,
+            tp(RT_ELEM_F32, D(2, 2), y), 1) == RT_OK);
+  NEAR(y, 111, 112, 121, 122);
+  CHECK(run(OP_MEAN, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_F32, D(2), F32(1, 2)), ten(RT_ELEM_F32, D(2), F32(3, 4))}, 2,
+            tp(RT_ELEM_F32, D(2), y), 1) == RT_OK);
+  NEAR(y, 2, 3);
+  CHECK(run(OP_SUM, NOATTR, tp(RT_ELEM_I32, D(2), (int32_t[]){INT32_MAX, 1}), 1,
+            tp(RT_ELEM_I32, D(2), iy), 1) == RT_OK);
+  CHECK(iy[0] == INT32_MAX && iy[1] == 1);
+  CHECK(run(OP_MEAN, NOATTR, tp(RT_ELEM_I32, D(2), iy), 1, tp(RT_ELEM_I32, D(2), iy), 1) ==
+        RT_EUNSUPPORTED);
+  CHECK_STR(err, "element type i32 has no reference kernel");
+  CHECK(run(OP_SUM, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_F32, D(2), F32(1, 2)), ten(RT_ELEM_F32, D(3), F32(1, 2, 3))},
+            2, tp(RT_ELEM_F32, D(3), y), 1) == RT_ESHAPE);
+  CHECK_STR(err, "operand 1 [3] does not broadcast");
+}
+
 /* Never trap: wrong operand counts, ranks past RT_MAX_RANK and missing data are errors. */
 static void test_bad_calls(void) {
   for (int k = 0; k < OP_COUNT; k++)
@@ -810,7 +1044,10 @@ static void test_bad_calls(void) {
   CHECK_STR(err, "1 operands, expected 2 to 2");
 }
 
+#include "ref_dyn_cases.h"
+
 int main(void) {
+  test_dyn();
   test_unary();
   test_cast_identity();
   test_binary();
@@ -825,6 +1062,7 @@ int main(void) {
   test_arg();
   test_log_softmax_hardmax();
   test_softmax_layer_norm();
+  test_norm_quant();
   test_reshape_transpose();
   test_concat_split();
   test_slice();
@@ -832,6 +1070,7 @@ int main(void) {
   test_gather();
   test_resize();
   test_math();
+  test_index();
   test_bad_calls();
   /* Every kernel ran with success at least once; unary ops share one kernel. */
   for (int k = 0; k < OP_COUNT; k++)

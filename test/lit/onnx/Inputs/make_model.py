@@ -239,9 +239,138 @@ def weight_input(out):
                  [vi("y", None)], [arr(np.array([1, 2], dtype=np.float32), "w")], ir=3, opset=7)
 
 
+def shape_subgraph(out):
+    i64 = TensorProto.INT64
+    return model([helper.make_node("Shape", ["x"], ["s"]),
+                  helper.make_node("Gather", ["s", "i0"], ["d0"], axis=0),
+                  helper.make_node("Unsqueeze", ["d0", "ax"], ["u"]),
+                  helper.make_node("Concat", ["u", "m1"], ["ns"], axis=0),
+                  helper.make_node("Reshape", ["x", "ns"], ["y"], name="r")],
+                 [vi("x", [2, 3, 4])], [vi("y", None)],
+                 [arr(np.array(0, dtype=np.int64), "i0"), arr(np.array([0], dtype=np.int64), "ax"),
+                  arr(np.array([-1], dtype=np.int64), "m1")])
+
+
+def const_of_shape_range(out):
+    one = helper.make_tensor("one", F, [1], [1.0])
+    return model([helper.make_node("Shape", ["x"], ["s"]),
+                  helper.make_node("ConstantOfShape", ["s"], ["c"], value=one),
+                  helper.make_node("Add", ["x", "c"], ["y"]),
+                  helper.make_node("Gather", ["s", "i1"], ["n"], axis=0),
+                  helper.make_node("Range", ["z", "n", "d"], ["r"])],
+                 [vi("x", [2, 3])], [vi("y", None), vi("r", None)],
+                 [arr(np.array(1, dtype=np.int64), "i1"), arr(np.array(0, dtype=np.int64), "z"),
+                  arr(np.array(1, dtype=np.int64), "d")])
+
+
+def expand_const(out):
+    return model([helper.make_node("Expand", ["x", "s"], ["y"]),
+                  helper.make_node("Tile", ["x", "r"], ["t"])],
+                 [vi("x", [3, 1])], [vi("y", None), vi("t", None)],
+                 [arr(np.array([2, 3, 4], dtype=np.int64), "s"),
+                  arr(np.array([1, 2], dtype=np.int64), "r")])
+
+
+def expand_dynamic(out):
+    i64 = TensorProto.INT64
+    return model([helper.make_node("Expand", ["x", "s"], ["y"]),
+                  helper.make_node("Tile", ["x", "r"], ["t"])],
+                 [vi("x", [3, 1]), vi("s", [3], i64), vi("r", [2], i64)],
+                 [vi("y", None), vi("t", None)])
+
+
 def digit_names(out):
     return model([helper.make_node("Relu", ["x"], ["1"]), helper.make_node("Neg", ["1"], ["y"])],
                  [vi("x", [2])], [vi("y", None)])
+
+
+# ---- normalizations and quantization (layer_norm results, qdq, einsum) ----
+def layer_norm3(out):
+    return model([helper.make_node("LayerNormalization", ["x", "s"], ["y", "m", "r"], axis=1)],
+                 [vi("x", [2, 3, 4]), vi("s", [3, 4])], [vi("y", None), vi("m", None),
+                                                         vi("r", None)], opset=17)
+
+
+def qdq(out):
+    s = np.array(0.5, dtype=np.float32)
+    z = np.array(3, dtype=np.int8)
+    return model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+                  helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])],
+                 [vi("x", [2, 3])], [vi("y", None)], [arr(s, "s"), arr(z, "z")])
+
+
+def einsum_bmm(out):
+    return model([helper.make_node("Einsum", ["a", "b"], ["y"], equation="bij,bjk->bik")],
+                 [vi("a", [2, 3, 4]), vi("b", [2, 4, 5])], [vi("y", None)], opset=12)
+
+
+# ---- indexing ops (gather/scatter, depth/space, trilu, cumsum, onehot, topk, sum/mean, ...) ----
+I64 = TensorProto.INT64
+
+
+def idx_gather(out):
+    return model([helper.make_node("GatherElements", ["x", "i"], ["a"], axis=1),
+                  helper.make_node("GatherND", ["x", "j"], ["b"], batch_dims=0)],
+                 [vi("x", [2, 3]), vi("i", [2, 2], I64), vi("j", [4, 2], I64)],
+                 [vi("a", None), vi("b", None)])
+
+
+def idx_scatter(out):
+    return model([helper.make_node("ScatterElements", ["x", "i", "u"], ["a"], axis=0,
+                                   reduction="add"),
+                  helper.make_node("ScatterND", ["x", "j", "v"], ["b"])],
+                 [vi("x", [3, 3]), vi("i", [2, 3], I64), vi("u", [2, 3]), vi("j", [2, 1], I64),
+                  vi("v", [2, 3])], [vi("a", None), vi("b", None)], opset=18)
+
+
+def idx_depth_space(out):
+    return model([helper.make_node("DepthToSpace", ["x"], ["d"], blocksize=2, mode="CRD"),
+                  helper.make_node("SpaceToDepth", ["d"], ["y"], blocksize=2)],
+                 [vi("x", [1, 8, 2, 3])], [vi("y", None)])
+
+
+def idx_trilu_cumsum(out):
+    return model([helper.make_node("Trilu", ["x", "k"], ["t"], upper=0),
+                  helper.make_node("CumSum", ["t", "axis"], ["y"], reverse=1)],
+                 [vi("x", [3, 4])], [vi("y", None)],
+                 [arr(np.int64(-1), "k"), arr(np.int32(1), "axis")], opset=14)
+
+
+def idx_one_hot(out):
+    return model([helper.make_node("OneHot", ["i", "depth", "vals"], ["y"], axis=1)],
+                 [vi("i", [2, 3], I64)], [vi("y", None)],
+                 [arr(np.float32(10), "depth"), arr(np.array([0, 1], dtype=np.float32), "vals")],
+                 opset=11)
+
+
+def idx_top_k(out):
+    return model([helper.make_node("TopK", ["x", "K"], ["v", "i"], largest=0)],
+                 [vi("x", [3, 4])], [vi("v", None), vi("i", None)],
+                 [arr(np.array([2], dtype=np.int64), "K")], opset=11)
+
+
+def idx_sum_mean(out):
+    return model([helper.make_node("Sum", ["a", "b", "c"], ["s"]),
+                  helper.make_node("Mean", ["s", "b"], ["y"])],
+                 [vi("a", [2, 3]), vi("b", [3]), vi("c", [2, 1])], [vi("y", None)])
+
+
+def idx_cast_like(out):
+    return model([helper.make_node("CastLike", ["x", "like"], ["y"])],
+                 [vi("x", [2])], [vi("y", None)],
+                 [arr(np.array([1], dtype=np.float16), "like")], opset=15)
+
+
+def idx_non_zero(out):
+    return model([helper.make_node("NonZero", ["x"], ["y"])], [vi("x", [2, 2])],
+                 [vi("y", None)], opset=13)
+
+
+def idx_non_zero_const(out):
+    return model([helper.make_node("NonZero", ["k"], ["n"]),
+                  helper.make_node("Add", ["x", "n"], ["y"])],
+                 [vi("x", [2, 2], I64)], [vi("y", None)],
+                 [arr(np.array([[1, 0], [0, 3]], dtype=np.float32), "k")], opset=13)
 
 
 CASES = {k: v for k, v in dict(globals()).items() if callable(v) and k not in
