@@ -1,7 +1,7 @@
 /* dyn_form.h - the operand form of ops whose ONNX inputs kiln keeps as attributes.
  *
  * reshape, slice, squeeze, unsqueeze, reduce_* (those with `axes`), resize, pad, clip, split,
- * expand, tile and constant_of_shape accept, besides kiln's attribute form, ONNX's input form: the
+ * expand, tile, constant_of_shape, trilu (k), cum_sum (axis), one_hot (depth) and top_k (k) accept, besides kiln's attribute form, ONNX's input form: the
  * attributes' values as extra operands after the op's base operands (reshape(%x, %shape)). The
  * importer emits it when such an input is not a constant; canonicalize rewrites it into the
  * attribute form once every extra operand is a weight with data. Until then the result type is
@@ -20,7 +20,7 @@
 
 typedef struct IrDynParam {
   const char *attr;
-  AttrKind kind; /* ATTR_INTS, ATTR_FLOATS or ATTR_FLOAT */
+  AttrKind kind; /* ATTR_INTS, ATTR_FLOATS, ATTR_FLOAT or ATTR_INT (a one-element tensor) */
 } IrDynParam;
 
 /* The number of base operands of an op kind with an operand form (its params into *params,

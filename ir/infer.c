@@ -232,9 +232,16 @@ static bool infer_gelu(const Op *op, Type *out, char *err, size_t errlen) {
  * cast to i8/u8); the declaration is required. */
 static bool infer_cast(const Op *op, Type *out, char *err, size_t errlen) {
   const Type *x = ir_infer_operand(op, 0), *decl = &op->results[0]->type;
-  if (decl->dtype == DT_UNKNOWN)
+  const char *to = ir_attr_string(op, "to", NULL); /* the target while the result is `?` */
+  DType dt = to ? ir_dtype_from_name(to) : DT_UNKNOWN;
+  if (to && dt == DT_UNKNOWN)
+    return ir_infer_fail(err, errlen, "to \"%s\" is not an element type", to);
+  if (to && decl->dtype != DT_UNKNOWN && decl->dtype != dt)
+    return ir_infer_fail(err, errlen, "to \"%s\" disagrees with the result type %s", to,
+                         ir_dtype_name(decl->dtype));
+  if (decl->dtype == DT_UNKNOWN && dt == DT_UNKNOWN)
     return ir_infer_fail(err, errlen, "result type of cast must be given");
-  out[0] = ir_type_make(decl->dtype, x->rank, x->dims);
+  out[0] = ir_type_make(dt != DT_UNKNOWN ? dt : decl->dtype, x->rank, x->dims);
   if (decl->quantized && (decl->dtype == DT_I8 || decl->dtype == DT_U8)) {
     out[0].quantized = true;
     out[0].scale = decl->scale;
@@ -455,6 +462,15 @@ const ir_infer_fn ir_infer_fns[OP_COUNT] = {
     [OP_TOP_K] = ir_infer_top_k,
     [OP_SUM] = ir_infer_sum_mean,
     [OP_MEAN] = ir_infer_sum_mean,
+
+    [OP_NLL_LOSS] = ir_infer_nll_loss,
+    [OP_SCE_LOSS] = ir_infer_sce_loss,
+    [OP_BIT_SHIFT] = ir_infer_bit_shift,
+    [OP_EYE_LIKE] = ir_infer_eye_like,
+    [OP_REVERSE_SEQUENCE] = ir_infer_reverse_sequence,
+    [OP_DYNAMIC_QUANTIZE_LINEAR] = ir_infer_dynamic_quantize,
+    [OP_MVN] = ir_infer_mvn,
+    [OP_GLOBAL_LP_POOL] = ir_infer_global_lp_pool,
 };
 
 Type *ir_infer_op(const Op *op, char *err, size_t errlen) {

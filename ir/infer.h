@@ -145,4 +145,14 @@ bool ir_infer_expand(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_tile(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_dyn_unknown_operands(const Op *op);
 
+/* infer_loss.c */
+bool ir_infer_nll_loss(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_sce_loss(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_bit_shift(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_eye_like(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_reverse_sequence(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_dynamic_quantize(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_mvn(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_global_lp_pool(const Op *op, Type *out, char *err, size_t errlen);
+
 #endif

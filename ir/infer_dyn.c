@@ -19,6 +19,9 @@ static const IrDynParam p_pad[] = {P("pads", ATTR_INTS), P("value", ATTR_FLOAT)}
 static const IrDynParam p_clip[] = {P("min", ATTR_FLOAT), P("max", ATTR_FLOAT)};
 static const IrDynParam p_split[] = {P("split", ATTR_INTS)};
 static const IrDynParam p_repeats[] = {P("repeats", ATTR_INTS)};
+static const IrDynParam p_k[] = {P("k", ATTR_INT)};
+static const IrDynParam p_axis[] = {P("axis", ATTR_INT)};
+static const IrDynParam p_depth[] = {P("depth", ATTR_INT)};
 #undef P
 
 int ir_dyn_base(OpKind k, const IrDynParam **params, int *nparams) {
@@ -38,6 +41,9 @@ int ir_dyn_base(OpKind k, const IrDynParam **params, int *nparams) {
   case OP_CLIP: p = p_clip, n = 2; break;
   case OP_SPLIT: p = p_split, n = 1; break;
   case OP_TILE: p = p_repeats, n = 1; break;
+  case OP_TRILU: case OP_TOP_K: p = p_k, n = 1; break;
+  case OP_CUM_SUM: p = p_axis, n = 1; break;
+  case OP_ONE_HOT: p = p_depth, n = 1, base = 2; break;
   default: return -1;
   }
   if (params)
@@ -129,14 +135,24 @@ bool ir_dyn_view(const Op *op, const Tensor *const *extra, IrDynView *v, char *e
                            p[i].kind == ATTR_INTS ? "an integer tensor" : "a number tensor");
     }
     Attr a = {.name = p[i].attr, .kind = p[i].kind, .n = (int)n};
-    if (p[i].kind == ATTR_FLOAT) {
+    if (p[i].kind == ATTR_FLOAT || p[i].kind == ATTR_INT) {
       if (n != 1) {
         ir_dyn_view_free(v);
         return ir_infer_fail(err, errlen, "operand %d (%s) has %lld values, expected 1",
                              base + i, p[i].attr, (long long)n);
       }
       a.n = 0;
-      a.f = (double)(float)elem_num(t, 0);
+      if (p[i].kind == ATTR_INT) {
+        double d = elem_num(t, 0);
+        if (isf && !(d > -9.0e18 && d < 9.0e18)) {
+          ir_dyn_view_free(v);
+          return ir_infer_fail(err, errlen, "operand %d (%s) is out of range", base + i,
+                               p[i].attr);
+        }
+        a.i = isf ? (int64_t)d : elem_i(t, 0);
+      } else {
+        a.f = (double)(float)elem_num(t, 0);
+      }
     } else if (p[i].kind == ATTR_INTS) {
       int64_t *b = malloc(sizeof *b * (size_t)(n + 1));
       if (!b)

@@ -253,7 +253,8 @@ bool ir_infer_matmul(const Op *op, Type *out, char *err, size_t errlen) {
 
 /* max_pool, avg_pool: X[N,C,in...] -> [N,C,out...] by window_out over kernel_shape (required),
  * strides, pads, dilations (max_pool only) and ceil_mode; count_include_pad (avg_pool) is a
- * flag. max_pool keeps the quantization. */
+ * flag. max_pool keeps the quantization; its optional second result holds the i64 flat index of
+ * each maximum in X (storage_order 1: the spatial dimensions counted column-major, as ONNX). */
 static bool infer_pool(const Op *op, Type *out, bool is_max, char *err, size_t errlen) {
   const Type *x = ir_infer_operand(op, 0);
   const int64_t *ks;
@@ -276,6 +277,13 @@ static bool infer_pool(const Op *op, Type *out, bool is_max, char *err, size_t e
     if (!window_out(&w, i, x->dims[i + 2], ceil_mode, &dims[i + 2], err, errlen))
       return false;
   out[0] = is_max ? ir_infer_like(x, x->rank, dims) : ir_infer_plain(x, x->rank, dims);
+  if (op->kind == OP_MAX_POOL) {
+    bool col;
+    if (!ir_infer_flag(op, "storage_order", 0, &col, err, errlen))
+      return false;
+    if (op->nresults > 1) /* the indices: flat offsets into X, i64 */
+      out[1] = ir_type_make(DT_I64, x->rank, dims);
+  }
   return true;
 }
 
@@ -348,7 +356,8 @@ bool ir_infer_layer_norm(const Op *op, Type *out, char *err, size_t errlen) {
   return true;
 }
 
-/* reduce_mean, reduce_sum, reduce_max: reduce over axes (default, or an empty list: all; negative
+/* reduce_mean, reduce_sum, reduce_max: reduce over axes (default, or an empty list: all, or none
+ * with the flag noop_with_empty_axes, where an op has it; negative
  * allowed; no repeats; never the batch dimension), keeping them as size 1 when keepdims (default
  * 1) or dropping them. reduce_max keeps the quantization. */
 bool ir_infer_reduce(const Op *op, Type *out, char *err, size_t errlen) {
@@ -356,12 +365,14 @@ bool ir_infer_reduce(const Op *op, Type *out, char *err, size_t errlen) {
   const int64_t *axes;
   bool keep, mark[IR_MAX_RANK];
   int n = ir_attr_ints(op, "axes", &axes), rank = 0;
-  if (!ir_infer_flag(op, "keepdims", 1, &keep, err, errlen))
+  bool noop; /* noop_with_empty_axes: absent or empty axes reduce nothing */
+  if (!ir_infer_flag(op, "keepdims", 1, &keep, err, errlen) ||
+      !ir_infer_flag(op, "noop_with_empty_axes", 0, &noop, err, errlen))
     return false;
   if (n > 0 && !ir_infer_axes(axes, n, x->rank, mark, err, errlen))
     return false;
   for (int i = 0; n <= 0 && i < x->rank; i++)
-    mark[i] = true;
+    mark[i] = !noop;
   if (ir_type_is_batched(x) && mark[0])
     return ir_infer_fail(err, errlen, "cannot reduce over the batch dimension N");
   int64_t dims[IR_MAX_RANK];

@@ -463,6 +463,9 @@ bool ir_infer_resize(const Op *op, Type *out, char *err, size_t errlen) {
                        errlen) ||
       !ir_infer_choice(op, "nearest_mode", "round_prefer_floor", nearest, &nm, err, errlen))
     return false;
+  bool exclude; /* exclude_outside (cubic): taps outside the input get no weight */
+  if (!ir_infer_flag(op, "exclude_outside", 0, &exclude, err, errlen))
+    return false;
   int64_t dims[IR_MAX_RANK];
   for (int i = 0; i < n; i++)
     if (!(ns > 0 ? resize_by_scale(i, x->dims[i], scales[i], &dims[i], err, errlen)

@@ -108,6 +108,55 @@ static bool auto_pads(FeNode *n, const int64_t *kernel, int nk, bool transpose, 
   return true;
 }
 
+/* ConvTranspose's output_shape (spatial, or with N and C first): ONNX's pads from it, total
+ * s*(in-1) + output_padding + d*(k-1)+1 - out split by auto_pad (SAME_UPPER: the smaller half
+ * first, else the larger); a negative end pad becomes output_padding. */
+static bool convert_output_shape(FeNode *n, OpKind k, const int64_t *kernel, int nk) {
+  const Onnx__AttributeProto *os = fe_attr_take(n, "output_shape");
+  const Type *x = input_type(n, 0);
+  const char *ap;
+  if (!fe_attr_take_string(n, "auto_pad", "NOTSET", &ap))
+    return false;
+  if (!x || x->rank != nk + 2)
+    return fe_fail(n->c, "output_shape needs operand 0 of rank %d", nk + 2);
+  if (os->n_ints != (size_t)nk && os->n_ints != (size_t)nk + 2)
+    return fe_fail(n->c, "output_shape has %zu values, expected %d", os->n_ints, nk);
+  const int64_t *want = os->ints + (os->n_ints - (size_t)nk);
+  bool upper = !strcmp(ap, "SAME_UPPER");
+  int64_t pads[2 * IR_MAX_RANK], opad[IR_MAX_RANK];
+  fe_attr_take(n, "pads"); /* output_shape decides */
+  fe_attr_take(n, "output_padding");
+  for (int i = 0; i < nk; i++) {
+    int64_t in = x->dims[i + 2], s = peek_ints(n, "strides", i, 1),
+            d = peek_ints(n, "dilations", i, 1);
+    opad[i] = peek_ints(n, "output_padding", i, 0);
+    if (in < 1 || s < 1 || d < 1 || kernel[i] < 1 || s > INT32_MAX || d > INT32_MAX ||
+        kernel[i] > INT32_MAX || in > INT32_MAX || opad[i] < 0 || opad[i] > INT32_MAX ||
+        want[i] < 1 || want[i] > INT32_MAX)
+      return fe_fail(n->c, "output_shape needs static sizes, strides, dilations and kernel sizes "
+                           "from 1 to %ld", (long)INT32_MAX);
+    int64_t total = s * (in - 1) + opad[i] + (kernel[i] - 1) * d + 1 - want[i];
+    int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2); /* floor(total / 2) */
+    int64_t begin = upper ? half : total - half, end = upper ? total - half : half;
+    if (begin < 0)
+      return fe_fail(n->c, "output_shape %lld (dimension %d) is larger than the transposed "
+                           "convolution gives at the start", (long long)want[i], i);
+    if (end < 0)
+      opad[i] -= end, end = 0;
+    pads[i] = begin;
+    pads[nk + i] = end;
+  }
+  if (!convert_generic(n, k))
+    return false;
+  ir_op_set_ints(n->c->m, n->op, "pads", pads, 2 * nk);
+  bool any = false;
+  for (int i = 0; i < nk; i++)
+    any |= opad[i] != 0;
+  if (any)
+    ir_op_set_ints(n->c->m, n->op, "output_padding", opad, nk);
+  return true;
+}
+
 static bool convert_conv(FeNode *n, OpKind k) {
   const Type *w = input_type(n, 1);
   const Onnx__AttributeProto *ks = fe_attr_take(n, "kernel_shape");
@@ -121,7 +170,10 @@ static bool convert_conv(FeNode *n, OpKind k) {
     }
   }
   if (peek(n, "output_shape"))
-    return fe_fail(n->c, "attribute 'output_shape' is not supported: give pads instead");
+    return k == OP_CONV_TRANSPOSE && w && w->rank >= 3
+               ? convert_output_shape(n, k, w->dims + 2, nk)
+               : fe_fail(n->c, "attribute 'output_shape' needs ConvTranspose with a weight of "
+                               "rank 3 or more");
   int64_t pads[2 * IR_MAX_RANK];
   bool have;
   if (!auto_pads(n, w ? w->dims + 2 : NULL, nk, k == OP_CONV_TRANSPOSE, pads, &have) ||
@@ -136,8 +188,10 @@ static bool convert_pool(FeNode *n, OpKind k) {
   const Onnx__AttributeProto *ks = peek(n, "kernel_shape");
   int nk = ks && ks->n_ints <= IR_MAX_RANK ? (int)ks->n_ints : 0;
   int64_t storage = 0;
+  /* MaxPool's Indices: max_pool's optional result 1, laid out by storage_order */
+  bool indices = k == OP_MAX_POOL && n->nout > 1 && *fe_str(n->np->output[1]);
   if (!fe_attr_take_int(n, "storage_order", 0, &storage) ||
-      !outputs_unused(n, 1, "kiln's max_pool has no indices output"))
+      (!indices && !outputs_unused(n, 1, "kiln's pool has no indices output")))
     return false;
   if (k == OP_AVG_POOL) {
     const Onnx__AttributeProto *dl = fe_attr_take(n, "dilations");
@@ -147,11 +201,24 @@ static bool convert_pool(FeNode *n, OpKind k) {
   }
   int64_t pads[2 * IR_MAX_RANK];
   bool have;
-  if (!auto_pads(n, ks ? ks->ints : NULL, nk, false, pads, &have) || !emit_inputs(n, k, 1, 1))
+  if (!auto_pads(n, ks ? ks->ints : NULL, nk, false, pads, &have) ||
+      !emit_inputs(n, k, 1, indices ? 2 : 1))
     return false;
   if (have)
     ir_op_set_ints(n->c->m, n->op, "pads", pads, 2 * nk);
+  if (indices && storage)
+    ir_op_set_int(n->c->m, n->op, "storage_order", storage);
   return true;
+}
+
+/* A cast's target is its result's dtype; while operand 0's type is unknown (the result stays
+ * `?` until canonicalize), the attribute `to` holds it. */
+static void set_cast_target(FeNode *n, DType dt) {
+  Op *op = n->op;
+  if (op->noperands > 0 && !ir_type_is_known(&op->operands[0].value->type))
+    ir_op_set_string(n->c->m, op, "to", ir_dtype_name(dt));
+  else
+    op->results[0]->type.dtype = dt;
 }
 
 static bool convert_cast(FeNode *n, OpKind k) {
@@ -166,14 +233,32 @@ static bool convert_cast(FeNode *n, OpKind k) {
                    fe_onnx_type_name(to > INT32_MAX ? -1 : (int32_t)to));
   if (!convert_generic(n, k))
     return false;
-  n->op->results[0]->type.dtype = dt;
+  set_cast_target(n, dt);
   return true;
+}
+
+/* Dropout's mask at inference: all true, a bool constant of input 0's (static) shape. */
+static bool dropout_mask(FeNode *n) {
+  const char *name = n->nout > 1 ? fe_str(n->np->output[1]) : "";
+  if (!*name || !fe_name_used(n->c, name))
+    return true;
+  const Type *x = input_type(n, 0);
+  int64_t numel = x ? ir_type_numel(x) : -1;
+  if (numel < 0 || numel > (1 << 24))
+    return fe_fail(n->c, "output 1 ('%s') is used: the mask (all true at inference) needs a "
+                         "static input shape, not %s", name, x ? ir_type_str(x) : "?");
+  FeConst *kc = calloc(1, sizeof *kc);
+  unsigned char *ones = malloc((size_t)numel + 1);
+  if (!kc || !ones)
+    abort();
+  memset(ones, 1, (size_t)numel);
+  *kc = (FeConst){ir_type_make(DT_BOOL, x->rank, x->dims), ones, (size_t)numel, ones};
+  return fe_sym_add(n->c, name, NULL, kc);
 }
 
 static bool convert_dropout(FeNode *n, OpKind k) {
   int64_t seed;
-  if (!fe_attr_take_int(n, "seed", 0, &seed) ||
-      !outputs_unused(n, 1, "kiln imports inference models; dropout's mask is not kept"))
+  if (!fe_attr_take_int(n, "seed", 0, &seed))
     return false;
   double *v = NULL;
   int cnt = 0;
@@ -186,14 +271,15 @@ static bool convert_dropout(FeNode *n, OpKind k) {
     if (train)
       return fe_fail(n->c, "training_mode is true: kiln imports inference models");
   }
-  bool ratio = n->nin > 1 && n->in[1];
+  /* a ratio that is not a constant does not matter at inference: it is dropped */
+  bool ratio = n->nin > 1 && n->in[1] && n->in[1]->k;
   if (ratio && !fe_input_floats(n, 1, "ratio", &v, &cnt))
     return false;
   if (ratio && cnt != 1) {
     free(v);
     return fe_fail(n->c, "input 1 ('ratio') of Dropout has %d values, expected 1", cnt);
   }
-  bool ok = emit_inputs(n, k, 1, 1);
+  bool ok = dropout_mask(n) && emit_inputs(n, k, 1, 1);
   if (ok && ratio)
     ir_op_set_float(n->c->m, n->op, "ratio", v[0]);
   free(v);
@@ -408,8 +494,15 @@ static bool convert_reduce(FeNode *n, OpKind k) {
   bool has_axes = n->c->opset < since ? peek(n, "axes") != NULL : n->nin > 1 && n->in[1];
   if (has_axes && n->c->opset >= since && n->in[1]->k && ir_type_numel(&n->in[1]->k->type) == 0)
     has_axes = false; /* an empty constant axes input is absent */
-  if (noop && has_axes && fe_inputs_dynamic(n, 1, 1))
-    return fe_fail(n->c, "noop_with_empty_axes with axes that are not a constant is not supported");
+  if (noop && has_axes && fe_inputs_dynamic(n, 1, 1)) { /* empty axes at run time: no-op */
+    if (!ir_op_attr_spec(k, "noop_with_empty_axes"))
+      return fe_fail(n->c, "noop_with_empty_axes with axes that are not a constant is not "
+                           "supported");
+    if (!emit_with_const_inputs(n, k, 1, ARR("axes"), ARR("axes"), 1))
+      return false;
+    ir_op_set_int(n->c->m, n->op, "noop_with_empty_axes", 1);
+    return true;
+  }
   if (noop && !has_axes) {
     fe_attr_take(n, "keepdims");
     return emit_inputs(n, OP_IDENTITY, 1, 1);
@@ -483,11 +576,8 @@ static bool convert_resize(FeNode *n, OpKind k) {
     return false;
   fe_attr_take(n, "extrapolation_value");
   const Onnx__AttributeProto *cubic = fe_attr_take(n, "cubic_coeff_a");
-  if (antialias || exclude || strcmp(policy, "stretch") || fe_attr_take(n, "axes"))
-    return fe_fail(c, "antialias, exclude_outside, axes and keep_aspect_ratio_policy are not "
-                      "supported");
-  if (cubic && cubic->f != -0.75f)
-    return fe_fail(c, "cubic_coeff_a other than -0.75 is not supported");
+  if (antialias || strcmp(policy, "stretch") || fe_attr_take(n, "axes"))
+    return fe_fail(c, "antialias, axes and keep_aspect_ratio_policy are not supported");
   const Onnx__AttributeProto *ctm = peek(n, "coordinate_transformation_mode");
   if (ctm && ctm->s.len == 18 && !memcmp(ctm->s.data, "tf_crop_and_resize", 18))
     return fe_fail(c, "coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
@@ -511,6 +601,10 @@ static bool convert_resize(FeNode *n, OpKind k) {
     if (!strcmp(ir_attr_string(n->op, "mode", "nearest"), "nearest"))
       ir_op_set_string(c->m, n->op, "nearest_mode", "floor");
   }
+  if (cubic && cubic->f != -0.75f)
+    ir_op_set_float(c->m, n->op, "cubic_coeff_a", cubic->f);
+  if (exclude)
+    ir_op_set_int(c->m, n->op, "exclude_outside", exclude);
   (void)k;
   if (dyn)
     return true; /* scales and sizes are operands until canonicalize folds them */
@@ -578,25 +672,36 @@ static bool const_int_attr(FeNode *n, int pos, const char *param, const char *at
 }
 
 static bool convert_trilu(FeNode *n, OpKind k) {
+  if (fe_inputs_dynamic(n, 1, 1)) /* the operand form (ir/dyn_form.h) */
+    return fe_emit_operand_form(n, k, 1, 1, 1, 1, NULL);
   return emit_inputs(n, k, 1, 1) && const_int_attr(n, 1, "k", "k", false);
 }
 
 static bool convert_cum_sum(FeNode *n, OpKind k) {
+  if (fe_inputs_dynamic(n, 1, 1))
+    return fe_emit_operand_form(n, k, 1, 1, 1, 1, NULL);
   return emit_inputs(n, k, 1, 1) && const_int_attr(n, 1, "axis", "axis", true);
 }
 
-/* OneHot(indices, depth, values): depth becomes the attribute, values operand 1. */
+/* OneHot(indices, depth, values): depth becomes the attribute, values operand 1; a depth that is
+ * not a constant is operand 2 (the operand form). */
 static bool convert_one_hot(FeNode *n, OpKind k) {
   if (n->nin < 3 || !n->in[0] || !n->in[1] || !n->in[2])
     return fe_fail(n->c, "OneHot needs its three inputs indices, depth and values");
-  Value *ops[2] = {fe_sym_value(n->c, n->in[0]), fe_sym_value(n->c, n->in[2])};
+  bool dyn = fe_inputs_dynamic(n, 1, 1);
+  Value *ops[3] = {fe_sym_value(n->c, n->in[0]), fe_sym_value(n->c, n->in[2]),
+                   dyn ? fe_sym_value(n->c, n->in[1]) : NULL};
+  if (dyn)
+    return fe_node_emit(n, k, ops, 3, 1);
   return fe_node_emit(n, k, ops, 2, 1) && const_int_attr(n, 1, "depth", "depth", true);
 }
 
-/* TopK: k is an attribute before opset 10, then the constant input K. */
+/* TopK: k is an attribute before opset 10, then the input K (operand 1 when not a constant). */
 static bool convert_top_k(FeNode *n, OpKind k) {
   if (n->c->opset < 10)
     return convert_generic(n, k);
+  if (fe_inputs_dynamic(n, 1, 1))
+    return fe_emit_operand_form(n, k, 1, n->nout, 1, 1, NULL);
   return emit_inputs(n, k, 1, n->nout) && const_int_attr(n, 1, "K", "k", true);
 }
 
@@ -611,7 +716,23 @@ static bool convert_cast_like(FeNode *n, OpKind k) {
   DType dt = t->k ? t->k->type.dtype : t->v->type.dtype;
   if (!emit_inputs(n, k, 1, 1))
     return false;
-  n->op->results[0]->type.dtype = dt;
+  set_cast_target(n, dt);
+  return true;
+}
+
+/* EyeLike: the ONNX dtype code becomes kiln's dtype name in the string attribute dtype. */
+static bool convert_eye_like(FeNode *n, OpKind k) {
+  int64_t to;
+  DType dt = DT_UNKNOWN;
+  if (!fe_attr_take_int(n, "dtype", -1, &to))
+    return false;
+  if (to >= 0 && (to > INT32_MAX || !fe_dtype_from_onnx((int32_t)to, &dt)))
+    return fe_fail(n->c, "EyeLike dtype %s is not supported",
+                   fe_onnx_type_name(to > INT32_MAX ? -1 : (int32_t)to));
+  if (!convert_generic(n, k))
+    return false;
+  if (to >= 0)
+    ir_op_set_string(n->c->m, n->op, "dtype", ir_dtype_name(dt));
   return true;
 }
 
@@ -764,6 +885,7 @@ static const struct {
     {"CastLike", convert_cast_like, OP_CAST},
     {"NonZero", convert_non_zero, OP_IDENTITY},
     {"Scatter", convert_generic, OP_SCATTER_ELEMENTS},
+    {"EyeLike", convert_eye_like, OP_INVALID},
 };
 
 bool fe_convert_node(FeNode *n) {

@@ -141,6 +141,14 @@ const RtKernel rt_ref_kernels[OP_COUNT] = {
     [OP_SIZE] = rt_k_size,
     [OP_CONSTANT_OF_SHAPE] = rt_k_constant_of_shape,
     [OP_RANGE] = rt_k_range,
+    [OP_NLL_LOSS] = rt_k_loss,
+    [OP_SCE_LOSS] = rt_k_loss,
+    [OP_BIT_SHIFT] = rt_k_bit_shift,
+    [OP_EYE_LIKE] = rt_k_eye_like,
+    [OP_REVERSE_SEQUENCE] = rt_k_reverse_sequence,
+    [OP_DYNAMIC_QUANTIZE_LINEAR] = rt_k_dynamic_quantize,
+    [OP_MVN] = rt_k_mvn,
+    [OP_GLOBAL_LP_POOL] = rt_k_global_lp_pool,
 };
 
 /* Operand and result count ranges of every op, from the registry (-1: unbounded). */
@@ -437,7 +445,8 @@ int rt_ref_reduce_plan(const RtNode *n, const RtTensor *x, RtReducePlan *p, char
       return rt_ref_fail(err, errlen, RT_ESHAPE, "axis %d is listed twice", a);
     p->mark[a] = true;
   }
-  for (int i = 0; na <= 0 && i < x->rank; i++)
+  bool noop = rt_attr_int(n, "noop_with_empty_axes", 0) != 0; /* no axes: reduce none */
+  for (int i = 0; na <= 0 && !noop && i < x->rank; i++)
     p->mark[i] = true;
   for (int i = 0; i < x->rank; i++)
     if (!p->mark[i] || keep)

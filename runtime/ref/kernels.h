@@ -240,4 +240,20 @@ int rt_k_sum_mean(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, i
 int rt_k_resize(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
                 size_t errlen);
 
+/* kernels_loss.c */
+int rt_k_loss(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+              size_t errlen);
+int rt_k_bit_shift(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                   char *err, size_t errlen);
+int rt_k_eye_like(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                  char *err, size_t errlen);
+int rt_k_reverse_sequence(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                          char *err, size_t errlen);
+int rt_k_dynamic_quantize(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                          char *err, size_t errlen);
+int rt_k_mvn(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+             size_t errlen);
+int rt_k_global_lp_pool(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                        char *err, size_t errlen);
+
 #endif

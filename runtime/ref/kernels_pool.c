@@ -89,7 +89,8 @@ static void window_positions(const Pool *p, const int64_t *opos, WindowPos *wp) 
   }
 }
 
-/* max_pool: the largest input in each window, padding ignored. */
+/* max_pool: the largest input in each window, padding ignored; the optional result 1 gets the
+ * i64 flat index in X of the (first) maximum, its spatial part column-major for storage_order 1. */
 int rt_k_max_pool(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                   char *err, size_t errlen) {
   Pool p;
@@ -97,10 +98,19 @@ int rt_k_max_pool(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, i
   if (st != RT_OK)
     return st;
   const RtTensor *x = &in[0];
-  RtTensor *y = &out[0];
+  RtTensor *y = &out[0], *ix = nout > 1 ? &out[1] : NULL;
   bool f = rt_elem_is_float(x->elem), u = rt_elem_is_unsigned(x->elem);
   if (!f && !rt_elem_is_int(x->elem))
     return rt_ref_unsupported(x->elem, err, errlen);
+  int64_t order = rt_attr_int(n, "storage_order", 0);
+  if (order != 0 && order != 1)
+    return rt_ref_fail(err, errlen, RT_ESHAPE, "storage_order is %lld, expected 0 or 1",
+                       (long long)order);
+  if (ix && (st = rt_ref_check_result(ix, 1, y->rank, y->dims, err, errlen)))
+    return st;
+  if (ix && ix->elem != RT_ELEM_I64)
+    return rt_ref_fail(err, errlen, RT_EUNSUPPORTED, "result 1 element type %s, expected i64",
+                       rt_elem_name(ix->elem));
   WindowPos *wp = malloc(sizeof *wp * (size_t)p.ksz);
   if (!wp)
     return rt_ref_fail(err, errlen, RT_ENOMEM, "out of memory");
@@ -111,18 +121,19 @@ int rt_k_max_pool(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, i
     for (int64_t pl = 0; pl < p.planes; pl++) {
       const int64_t base = pl * p.isz;
       double best = -INFINITY;
-      int64_t ibest = 0;
+      int64_t ibest = 0, at = -1; /* at: the offset of the first maximum in the plane */
       bool any = false;
       for (int64_t k = 0; k < p.ksz; k++) {
         if (wp[k].off < 0)
           continue;
         if (f) {
           double v = rt_ref_get(x->elem, x->data, base + wp[k].off);
-          best = v > best || v != v ? v : best; /* NaN propagates */
+          if (at < 0 || v > best || (v != v && best == best)) /* NaN propagates */
+            best = v, at = wp[k].off;
         } else {
           int64_t v = rt_ref_geti(x->elem, x->data, base + wp[k].off);
           if (!any || (u ? (uint64_t)v > (uint64_t)ibest : v > ibest))
-            ibest = v;
+            ibest = v, at = wp[k].off;
         }
         any = true;
       }
@@ -130,6 +141,17 @@ int rt_k_max_pool(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, i
         rt_ref_put(y->elem, y->data, pl * p.osz + o, best);
       else
         rt_ref_puti(y->elem, y->data, pl * p.osz + o, ibest);
+      if (ix) {
+        int64_t idx = at < 0 ? 0 : at;
+        if (at >= 0 && order == 1) { /* the spatial position counted column-major */
+          int64_t pos[RT_MAX_RANK];
+          decode(at, p.idims, p.w.n, pos);
+          idx = 0;
+          for (int d = p.w.n - 1; d >= 0; d--)
+            idx = idx * p.idims[d] + pos[d];
+        }
+        rt_ref_puti(RT_ELEM_I64, ix->data, pl * p.osz + o, base + idx);
+      }
     }
   }
   free(wp);

@@ -1,5 +1,6 @@
 /* kernels_resize.c - resize (ONNX Resize-19 without roi): nearest (every nearest_mode), linear
- * and cubic (cubic_coeff_a, default -0.75, exclude_outside 0), under the coordinate
+ * and cubic (cubic_coeff_a, default -0.75; exclude_outside renormalizes the taps inside the
+ * input), under the coordinate
  * transformation modes half_pixel, half_pixel_symmetric, pytorch_half_pixel, align_corners and
  * asymmetric. tf_crop_and_resize needs the roi input, which kiln's resize does not carry.
  *
@@ -63,7 +64,8 @@ static void cubic_weights(double r, double a, double *w) {
 }
 
 /* The taps of result coordinate o; returns their count. */
-static int taps_of(Mode mode, Nearest nm, double x, int64_t in, double cubic_a, Tap *t) {
+static int taps_of(Mode mode, Nearest nm, double x, int64_t in, double cubic_a, bool exclude,
+                   Tap *t) {
   double fl = floor(x), r = x - fl;
   int64_t i0 = fl < -0x1p62 ? INT64_MIN / 4 : fl > 0x1p62 ? INT64_MAX / 4 : (int64_t)fl;
   if (mode == MODE_NEAREST || r == 0) {
@@ -80,8 +82,14 @@ static int taps_of(Mode mode, Nearest nm, double x, int64_t in, double cubic_a, 
   }
   double w[4];
   cubic_weights(r, cubic_a, w);
+  double sum = 0;
+  for (int k = 0; k < 4; k++) {
+    if (exclude && (i0 - 1 + k < 0 || i0 - 1 + k >= in))
+      w[k] = 0; /* exclude_outside: the others renormalized */
+    sum += w[k];
+  }
   for (int k = 0; k < 4; k++)
-    t[k] = (Tap){clamp_index(i0 - 1 + k, in), w[k]};
+    t[k] = (Tap){clamp_index(i0 - 1 + k, in), exclude && sum != 0 ? w[k] / sum : w[k]};
   return 4;
 }
 
@@ -152,13 +160,15 @@ int rt_k_resize(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int
   Tap *dt[RT_MAX_RANK];
   int *dn[RT_MAX_RANK];
   double cubic_a = rt_attr_float(n, "cubic_coeff_a", -0.75);
+  bool exclude = rt_attr_int(n, "exclude_outside", 0) != 0;
   int64_t base = 0;
   for (int i = 0; i < x->rank; base += dims[i], i++) {
     dt[i] = taps + (size_t)base * MAX_TAPS;
     dn[i] = ntaps + base;
     for (int64_t o = 0; o < dims[i]; o++) {
       double src = source_coord((Ctm)ctm, (double)o, x->dims[i], dims[i], scale[i]);
-      dn[i][o] = taps_of((Mode)mode, (Nearest)nm, src, x->dims[i], cubic_a, dt[i] + o * MAX_TAPS);
+      dn[i][o] = taps_of((Mode)mode, (Nearest)nm, src, x->dims[i], cubic_a, exclude,
+                         dt[i] + o * MAX_TAPS);
     }
   }
   int64_t istr[RT_MAX_RANK], idx[RT_MAX_RANK] = {0};

@@ -41,6 +41,71 @@ static Op *mk_ops(OpKind k, int n, Value *const *vals) {
   mk_ops(k, (int)(sizeof((Value *const[]){__VA_ARGS__}) / sizeof(Value *)),                        \
          (Value *const[]){__VA_ARGS__})
 
+/* The int operands (trilu's k, cum_sum's axis, one_hot's depth, top_k's k), cast's `to`,
+ * reduce_sum's noop_with_empty_axes and max_pool's indices. */
+static void test_dyn_gaps(void) {
+  Value *x = ir_add_input(m, NULL, ty("f32[3,4]")), *idx = ir_add_input(m, NULL, ty("i64[3]"));
+  MKV(OP_TRILU, x, W("i64", -1));
+  CHECK_STR(infer_op_text(), "f32[3,4]");
+  CHECK(ir_dyn_provides(cur, "k") && !ir_dyn_provides(cur, "upper"));
+  MKV(OP_TRILU, x, ir_add_input(m, NULL, ty("i64")));
+  CHECK_STR(infer_op_text(), "?");
+  MKV(OP_CUM_SUM, x, W("i64[1]", -1));
+  CHECK_STR(infer_op_text(), "f32[3,4]");
+  MKV(OP_CUM_SUM, x, W("i64[2]", 0, 1));
+  CHECK_STR(infer_op_text(), "error: operand 1 (axis) has 2 values, expected 1");
+  MKV(OP_ONE_HOT, idx, W("f32[2]", 0, 1), W("f32", 4.7)); /* a float depth truncates */
+  CHECK_STR(infer_op_text(), "f32[3,4]");
+  MKV(OP_ONE_HOT, idx, W("f32[2]", 0, 1), W("f32", 1e30));
+  CHECK_STR(infer_op_text(), "error: operand 2 (depth) is out of range");
+  Value *tk[2] = {x, W("i64[1]", 3)};
+  cur = ir_op_create(m, OP_TOP_K, 2, tk, 2, NULL);
+  CHECK_STR(infer_op_text(), "f32[3,3]");
+  tk[1] = ir_add_input(m, NULL, ty("i64[1]"));
+  cur = ir_op_create(m, OP_TOP_K, 2, tk, 2, NULL);
+  CHECK_STR(infer_op_text(), "?");
+
+  /* cast: `to` gives the target while the result type is unknown */
+  MK(OP_CAST, "i32[2,5]");
+  STR("to", "f16");
+  EXPECT("f16[2,5]");
+  STR("to", "nope");
+  EXPECT("error: to \"nope\" is not an element type");
+  Type f32 = ty("f32");
+  Value *ci = ir_add_input(m, NULL, ty("i32[2]"));
+  cur = ir_op_create(m, OP_CAST, 1, &ci, 1, &f32);
+  STR("to", "f16");
+  EXPECT("error: to \"f16\" disagrees with the result type f32");
+
+  /* reduce_sum with noop_with_empty_axes: no axes reduce nothing */
+  MK(OP_REDUCE_SUM, "f32[2,3]");
+  INT("noop_with_empty_axes", 1);
+  EXPECT("f32[2,3]");
+  INTS("axes", 1);
+  EXPECT("f32[2,1]");
+  MKV(OP_REDUCE_SUM, ir_add_input(m, NULL, ty("f32[2,3]")), w_of("i64[0]", NULL, 0));
+  INT("noop_with_empty_axes", 1);
+  CHECK_STR(infer_op_text(), "f32[2,3]");
+  INT("noop_with_empty_axes", 0);
+  CHECK_STR(infer_op_text(), "f32[1,1]");
+
+  /* max_pool's optional indices */
+  MKN(OP_MAX_POOL, 2, "f32[N,2,4,4]");
+  INTS("kernel_shape", 2, 2);
+  EXPECT("f32[N,2,3,3], i64[N,2,3,3]");
+  INT("storage_order", 2);
+  EXPECT("error: storage_order is 2, expected 0 or 1");
+
+  /* resize's exclude_outside is a flag */
+  MK(OP_RESIZE, "f32[1,1,2,2]");
+  FLOATS("scales", 1, 1, 2, 2);
+  STR("mode", "cubic");
+  INT("exclude_outside", 1);
+  EXPECT("f32[1,1,4,4]");
+  INT("exclude_outside", 3);
+  EXPECT("error: exclude_outside is 3, expected 0 or 1");
+}
+
 static void test_dyn(void) {
   MK(OP_SHAPE, "f32[N,3,4]");
   EXPECT("i64[3]");
@@ -110,4 +175,5 @@ static void test_dyn(void) {
       W("i64[4]", 1, 1, 4, 6));
   CHECK_STR(infer_op_text(), "f32[1,1,4,6]");
   CHECK(ir_dyn_provides(cur, "sizes") && !ir_dyn_provides(cur, "mode"));
+  test_dyn_gaps();
 }

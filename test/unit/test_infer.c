@@ -1323,6 +1323,7 @@ static void test_index(void) {
 }
 
 #include "infer_dyn_cases.h"
+#include "infer_loss_cases.h"
 
 static void test_coverage(void) {
   static const OpKind cannot_fail[] = {
@@ -1373,6 +1374,7 @@ int main(void) {
   test_norm_quant();
   test_index();
   test_dyn();
+  test_loss();
   test_coverage();
   ir_module_free(m);
   return check_finish();

@@ -1045,6 +1045,7 @@ static void test_bad_calls(void) {
 }
 
 #include "ref_dyn_cases.h"
+#include "ref_loss_cases.h"
 
 int main(void) {
   test_dyn();
@@ -1072,6 +1073,7 @@ int main(void) {
   test_math();
   test_index();
   test_bad_calls();
+  test_loss_kernels();
   /* Every kernel ran with success at least once; unary ops share one kernel. */
   for (int k = 0; k < OP_COUNT; k++)
     if (rt_ref_kernels[k] && rt_ref_kernels[k] != rt_ref_kernels[OP_RELU]) {

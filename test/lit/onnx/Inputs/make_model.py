@@ -373,6 +373,118 @@ def idx_non_zero_const(out):
                  [arr(np.array([[1, 0], [0, 3]], dtype=np.float32), "k")], opset=13)
 
 
+# ---- losses and assorted ops (loss-*.test) ----
+
+def loss_nll(out):
+    return model([helper.make_node("NegativeLogLikelihoodLoss", ["x", "t", "w"], ["y"],
+                                   reduction="sum", ignore_index=-1)],
+                 [vi("x", [3, 5, 2]), vi("t", [3, 2], TensorProto.INT64), vi("w", [5])],
+                 [vi("y", [])], opset=13)
+
+
+def loss_sce(out):
+    return model([helper.make_node("SoftmaxCrossEntropyLoss", ["x", "t"], ["y", "lp"],
+                                   reduction="none")],
+                 [vi("x", [3, 5]), vi("t", [3], TensorProto.INT32)],
+                 [vi("y", [3]), vi("lp", [3, 5])], opset=13)
+
+
+def loss_bit_shift(out):
+    u = TensorProto.UINT32
+    return model([helper.make_node("BitShift", ["a", "b"], ["y"], direction="RIGHT")],
+                 [vi("a", [2, 3], u), vi("b", [3], u)], [vi("y", [2, 3], u)], opset=11)
+
+
+def loss_eye_like(out):
+    return model([helper.make_node("EyeLike", ["x"], ["y"], k=1, dtype=TensorProto.INT32)],
+                 [vi("x", [3, 4])], [vi("y", [3, 4], TensorProto.INT32)], opset=9)
+
+
+def loss_reverse_sequence(out):
+    return model([helper.make_node("ReverseSequence", ["x", "l"], ["y"], batch_axis=0,
+                                   time_axis=1)],
+                 [vi("x", [2, 4, 3]), vi("l", [2], TensorProto.INT64)], [vi("y", [2, 4, 3])],
+                 opset=10)
+
+
+def loss_dynamic_quantize(out):
+    u8 = TensorProto.UINT8
+    return model([helper.make_node("DynamicQuantizeLinear", ["x"], ["y", "s", "z"])],
+                 [vi("x", [2, 3])], [vi("y", [2, 3], u8), vi("s", []), vi("z", [], u8)],
+                 opset=11)
+
+
+def loss_mvn(out):
+    return model([helper.make_node("MeanVarianceNormalization", ["x"], ["y"], axes=[1, 2])],
+                 [vi("x", [2, 3, 4])], [vi("y", [2, 3, 4])], opset=13)
+
+
+def loss_global_lp_pool(out):
+    return model([helper.make_node("GlobalLpPool", ["x"], ["y"], p=3)],
+                 [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 1, 1])], opset=13)
+
+
+# ---- import gaps: operand forms, cast targets, dropout masks, pool indices (gap-*.test) ----
+
+def gap_trilu_dyn(out):
+    return model([helper.make_node("Trilu", ["x", "k"], ["y"], upper=0)],
+                 [vi("x", [3, 4]), vi("k", [], TensorProto.INT64)], [vi("y", None)], opset=14)
+
+
+def gap_cum_sum_dyn(out):
+    return model([helper.make_node("CumSum", ["x", "a"], ["y"])],
+                 [vi("x", [3, 4]), vi("a", [], TensorProto.INT32)], [vi("y", None)])
+
+
+def gap_one_hot_dyn(out):
+    return model([helper.make_node("OneHot", ["i", "d", "v"], ["y"], axis=0)],
+                 [vi("i", [3], TensorProto.INT64), vi("d", [], F)], [vi("y", None)],
+                 [arr(np.array([0, 1], dtype=np.float32), "v")], opset=11)
+
+
+def gap_top_k_dyn(out):
+    return model([helper.make_node("TopK", ["x", "k"], ["v", "i"])],
+                 [vi("x", [3, 4]), vi("k", [1], TensorProto.INT64)], [vi("v", None),
+                                                                       vi("i", None)])
+
+
+def gap_cast_unknown(out):
+    return model([helper.make_node("Range", ["s", "n", "d"], ["r"]),
+                  helper.make_node("Cast", ["r"], ["y"], to=F)],
+                 [vi("n", [], TensorProto.INT64)], [vi("y", None)],
+                 [arr(np.int64(0), "s"), arr(np.int64(1), "d")], opset=13)
+
+
+def gap_dropout_ratio(out):
+    return model([helper.make_node("Dropout", ["x", "r"], ["y", "mask"])],
+                 [vi("x", [2, 3]), vi("r", [])], [vi("y", None), vi("mask", None)])
+
+
+def gap_max_pool_indices(out):
+    return model([helper.make_node("MaxPool", ["x"], ["y", "i"], kernel_shape=[2, 2],
+                                   storage_order=1)],
+                 [vi("x", [1, 1, 4, 4])], [vi("y", None), vi("i", None)], opset=12)
+
+
+def gap_conv_transpose_output_shape(out):
+    w = np.ones((1, 2, 3, 3), dtype=np.float32)
+    return model([helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[3, 2],
+                                   output_shape=[10, 8])],
+                 [vi("x", [1, 1, 3, 3])], [vi("y", None)], [arr(w, "w")])
+
+
+def gap_reduce_noop_dyn(out):
+    return model([helper.make_node("ReduceSum", ["x", "a"], ["y"], noop_with_empty_axes=1)],
+                 [vi("x", [2, 3]), vi("a", [1], TensorProto.INT64)], [vi("y", None)])
+
+
+def gap_resize_exclude(out):
+    return model([helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="cubic",
+                                   cubic_coeff_a=-0.5, exclude_outside=1)],
+                 [vi("x", [1, 1, 2, 2])], [vi("y", None)],
+                 [arr(np.array([1, 1, 2, 2], dtype=np.float32), "scales")])
+
+
 CASES = {k: v for k, v in dict(globals()).items() if callable(v) and k not in
          ("model", "vi", "arr", "main")}
 
