@@ -462,6 +462,8 @@ const ir_infer_fn ir_infer_fns[OP_COUNT] = {
     [OP_TOP_K] = ir_infer_top_k,
     [OP_SUM] = ir_infer_sum_mean,
     [OP_MEAN] = ir_infer_sum_mean,
+    [OP_NON_ZERO] = ir_infer_non_zero,
+    [OP_NON_MAX_SUPPRESSION] = ir_infer_non_max_suppression,
 
     [OP_NLL_LOSS] = ir_infer_nll_loss,
     [OP_SCE_LOSS] = ir_infer_sce_loss,

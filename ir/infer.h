@@ -129,6 +129,8 @@ bool ir_infer_cum_sum(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_one_hot(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_top_k(const Op *op, Type *out, char *err, size_t errlen);
 bool ir_infer_sum_mean(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_non_zero(const Op *op, Type *out, char *err, size_t errlen);
+bool ir_infer_non_max_suppression(const Op *op, Type *out, char *err, size_t errlen);
 
 /* infer_math.c */
 bool ir_infer_mod(const Op *op, Type *out, char *err, size_t errlen);

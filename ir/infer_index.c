@@ -1,7 +1,8 @@
 /* infer_index.c - shape inference of the indexing ops: gather_elements, gather_nd,
  * scatter_elements, scatter_nd, depth_to_space, space_to_depth, trilu, cum_sum, one_hot, top_k,
- * sum and mean (ONNX semantics; see infer.h for the conventions). Ops that only select or move
- * values keep operand 0's quantization. */
+ * sum and mean (ONNX semantics; see infer.h for the conventions), and the checks of non_zero and
+ * non_max_suppression, whose result shapes depend on the data (F_DATA_SHAPE). Ops that only
+ * select or move values keep operand 0's quantization. */
 #include <stdio.h>
 #include <string.h>
 
@@ -280,4 +281,51 @@ bool ir_infer_sum_mean(const Op *op, Type *out, char *err, size_t errlen) {
   }
   out[0] = ir_infer_plain(&acc, acc.rank, acc.dims);
   return true;
+}
+
+/* ---- ops whose result shapes depend on the operand values (F_DATA_SHAPE) ---- */
+
+/* non_zero(x): i64[rank, count]; count is known only from x's values, so the result type stays
+ * as given (canonicalize folds the op on a constant operand). */
+bool ir_infer_non_zero(const Op *op, Type *out, char *err, size_t errlen) {
+  (void)err, (void)errlen;
+  out[0] = op->results[0]->type;
+  return true;
+}
+
+/* Operand i of non_max_suppression, when present: one element of dtype dt. */
+static bool nms_scalar(const Op *op, int i, DType dt, const char *what, char *err,
+                       size_t errlen) {
+  if (i >= op->noperands)
+    return true;
+  const Type *t = ir_infer_operand(op, i);
+  if (t->dtype != dt || ir_type_numel(t) != 1)
+    return ir_infer_fail(err, errlen, "operand %d (%s) is %s, expected one element of %s", i,
+                         what, ir_infer_type_text(t).s, ir_dtype_name(dt));
+  return true;
+}
+
+/* non_max_suppression(boxes f32[B,S,4], scores f32[B,C,S], max_output_boxes_per_class i64,
+ * iou_threshold f32, score_threshold f32): i64[selected, 3], selected known only from the
+ * values, so the result type stays as given. */
+bool ir_infer_non_max_suppression(const Op *op, Type *out, char *err, size_t errlen) {
+  out[0] = op->results[0]->type;
+  const Type *b = ir_infer_operand(op, 0), *s = ir_infer_operand(op, 1);
+  bool cpb;
+  if (!ir_infer_flag(op, "center_point_box", 0, &cpb, err, errlen))
+    return false;
+  if (b->dtype != DT_F32 || s->dtype != DT_F32)
+    return ir_infer_fail(err, errlen, "boxes and scores have dtypes %s and %s, expected f32",
+                         ir_dtype_name(b->dtype), ir_dtype_name(s->dtype));
+  if (b->rank != 3 || b->dims[2] != 4)
+    return ir_infer_fail(err, errlen, "boxes have shape %s, expected [batches,boxes,4]",
+                         ir_infer_dims_text(b->dims, b->rank).s);
+  if (s->rank != 3 || s->dims[0] != b->dims[0] || s->dims[2] != b->dims[1])
+    return ir_infer_fail(err, errlen, "scores have shape %s, expected [%s,classes,%s] for boxes "
+                         "%s", ir_infer_dims_text(s->dims, s->rank).s,
+                         ir_infer_dim_text(b->dims[0]).s, ir_infer_dim_text(b->dims[1]).s,
+                         ir_infer_dims_text(b->dims, b->rank).s);
+  return nms_scalar(op, 2, DT_I64, "max_output_boxes_per_class", err, errlen) &&
+         nms_scalar(op, 3, DT_F32, "iou_threshold", err, errlen) &&
+         nms_scalar(op, 4, DT_F32, "score_threshold", err, errlen);
 }

@@ -38,6 +38,12 @@ enum OpFlags {
   F_REGION = 1u << 3,      /* carries a body region ending in yield */
   F_TERMINATOR = 1u << 4,  /* ends a block: yield in regions, output in the module */
   F_FOLD = 1u << 5,        /* canonicalize may fold it on constant operands */
+  /* The result shapes depend on the operand values (non_zero, non_max_suppression): inference
+   * leaves the result types as given (unknown `?` after import); canonicalize folds the op once
+   * every operand is a weight with data, evaluating it into an upper-bound buffer (rt_ref_bound,
+   * runtime/ref/ref.h) that the kernel trims to the actual shape. kiln compiles static shapes
+   * only, so anything past such an op on non-constant operands keeps unknown types. */
+  F_DATA_SHAPE = 1u << 6,
 };
 
 typedef enum AttrKind {

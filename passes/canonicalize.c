@@ -19,7 +19,8 @@
  *     Symbols (ONNX node names) are labels, not semantics: the earlier op keeps its own. Ops in a region are matched against their own block only, never the enclosing one.
  *   - folding: an F_FOLD op whose operands are all weights with data and whose result types are
  *     known and static is evaluated with the reference kernels (through interp.h) into new
- *     weights, one per result.
+ *     weights, one per result; an F_DATA_SHAPE op (unknown result types) is evaluated into an
+ *     upper-bound buffer and its weights take the shape the kernel gives.
  *   - forwarding: identity and dropout (F_NOOP elementwise ops) are replaced by their operand.
  *   - shapes (canonicalize_shapes.c): shape/size of a static type to weights, ops in operand form
  *     with constant extra operands to the attribute form, unknown result types inferred.
@@ -266,7 +267,8 @@ static bool fold_ready(Fold *f) {
     if (numel < 0 || v->tensor->nbytes != (size_t)numel * ir_dtype_size(v->type.dtype))
       return fail_operand(f, v, false);
   }
-  for (int i = 0; i < op->nresults; i++) {
+  bool data_shape = ir_ops[op->kind].flags & F_DATA_SHAPE; /* sized by the kernel */
+  for (int i = 0; i < op->nresults && !data_shape; i++) {
     const Type *t = &op->results[i]->type;
     if (!ir_type_is_known(t))
       return fail(f, "the result type is unknown");
@@ -310,8 +312,14 @@ static void fold_op(Canon *c, Op *op) {
   Fold f = {.m = c->m, .op = op, .in = in, .why = why, .whylen = sizeof why};
   int nalloc = 0;
   bool ok = fold_ready(&f);
+  Type *bound = xrealloc(NULL, sizeof *bound * (size_t)nres);
+  if (ok && (ir_ops[op->kind].flags & F_DATA_SHAPE)) /* an upper bound, trimmed by the kernel */
+    ok = pass_eval_bound(op, in, bound, why, sizeof why);
+  else
+    for (int i = 0; ok && i < nres; i++)
+      bound[i] = op->results[i]->type;
   for (; ok && nalloc < nres; nalloc++) {
-    const Type *t = &op->results[nalloc]->type;
+    const Type *t = &bound[nalloc];
     size_t nbytes = (size_t)ir_type_numel(t) * ir_dtype_size(t->dtype);
     out[nalloc] = (Tensor){*t, xrealloc(NULL, nbytes), nbytes};
   }
@@ -325,6 +333,7 @@ static void fold_op(Canon *c, Op *op) {
   }
   for (int i = 0; i < nalloc; i++)
     free(out[i].data);
+  free(bound);
   free(in);
   free(out);
   free(with);

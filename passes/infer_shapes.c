@@ -3,7 +3,9 @@
  * Requires: every input has a known type. Maintains: known types (never changes one; a
  * disagreement is the verifier's to report). Creates: a known type for every result whose
  * operands' types are known, through the registry's inference functions, in program order and
- * innermost regions first (a region op's types come from its yield). */
+ * innermost regions first (a region op's types come from its yield). An op whose result shapes
+ * depend on its operand values (F_DATA_SHAPE) keeps unknown results, with a remark saying so;
+ * the ops using them stay unknown too. */
 #include <stdlib.h>
 
 #include "pass.h"
@@ -29,10 +31,16 @@ static bool infer_block(PassContext *pc, Block *b) {
       ir_error(pc->diag, op->loc, "'%s' op: %s", ir_op_name(op->kind), err);
       return false;
     }
-    for (int i = 0; i < op->nresults; i++)
+    bool unknown = false;
+    for (int i = 0; i < op->nresults; i++) {
       if (!ir_type_is_known(&op->results[i]->type))
         op->results[i]->type = out[i];
+      unknown |= !ir_type_is_known(&op->results[i]->type);
+    }
     free(out);
+    if (unknown && (ir_ops[op->kind].flags & F_DATA_SHAPE))
+      pass_remark(pc, op, "the result shape of '%s' depends on its operand values: kiln needs "
+                  "static shapes (its results and their users stay '?')", ir_op_name(op->kind));
   }
   return true;
 }

@@ -125,11 +125,48 @@ bool pass_eval_kernel(const Op *op, const Tensor *const *in, Tensor *out, char *
   RtNode node = {op->kind, attrs, op->nattrs};
   char why[256] = "";
   int st = kernel(&node, rin, nin, rout, nout, why, sizeof why);
+  bool ok = st == RT_OK;
+  if (ok && (ir_ops[op->kind].flags & F_DATA_SHAPE)) /* trim the bound to the actual shape */
+    for (int i = 0; ok && i < nout; i++) {
+      Type t = out[i].type;
+      t.rank = rout[i].rank;
+      if (t.rank >= 0 && t.rank <= IR_MAX_RANK)
+        memcpy(t.dims, rout[i].dims, sizeof t.dims[0] * (size_t)t.rank);
+      int64_t bytes = t.rank >= 0 && t.rank <= IR_MAX_RANK ? type_bytes(&t) : -1;
+      if (bytes < 0 || (size_t)bytes > out[i].nbytes)
+        ok = fail(err, errlen, "the kernel gave result %d a shape past its bound %s", i,
+                  ir_type_str(&out[i].type));
+      else
+        out[i].type = t, out[i].nbytes = (size_t)bytes;
+    }
   free(rin);
   free(attrs);
   if (st == RT_OK)
-    return true;
+    return ok;
   return fail(err, errlen, "%s", *why ? why : rt_status_str(st));
+}
+
+bool pass_eval_bound(const Op *op, const Tensor *const *in, Type *out, char *err,
+                     size_t errlen) {
+  int nin = op->noperands, nout = op->nresults;
+  RtTensor *rin = malloc(sizeof *rin * (size_t)(nin + nout + 1));
+  if (!rin)
+    abort();
+  RtTensor *rout = rin + nin;
+  bool ok = true;
+  for (int i = 0; ok && i < nin; i++) {
+    ok = type_bytes(&in[i]->type) >= 0 ||
+         fail(err, errlen, "operand %d has type %s, not static", i, ir_type_str(&in[i]->type));
+    rin[i] = to_rt(&in[i]->type, in[i]->data);
+  }
+  char why[256] = "";
+  int st = ok ? rt_ref_bound(op->kind, rin, nin, rout, nout, why, sizeof why) : RT_OK;
+  if (ok && st != RT_OK)
+    ok = fail(err, errlen, "%s", *why ? why : rt_status_str(st));
+  for (int i = 0; ok && i < nout; i++)
+    out[i] = ir_type_make((DType)rout[i].elem, rout[i].rank, rout[i].dims);
+  free(rin);
+  return ok;
 }
 
 /* Prefixes err (a reason) with the op's name and its first result's label. */
@@ -143,8 +180,14 @@ static bool fail_op(const Module *m, const Op *op, char *err, size_t errlen) {
 
 bool pass_eval_op(Module *m, const Op *op, const Tensor *const *in, Tensor *out, char *err,
                   size_t errlen) {
+  bool data_shape = ir_ops[op->kind].flags & F_DATA_SHAPE;
+  Type *bound = data_shape ? malloc(sizeof *bound * (size_t)(op->nresults + 1)) : NULL;
+  if (data_shape && (!bound || !pass_eval_bound(op, in, bound, err, errlen))) {
+    free(bound);
+    return fail_op(m, op, err, errlen);
+  }
   for (int i = 0; i < op->nresults; i++) {
-    const Type *t = &op->results[i]->type;
+    const Type *t = data_shape ? &bound[i] : &op->results[i]->type;
     int64_t bytes = type_bytes(t);
     if (bytes < 0) {
       fail(err, errlen, "result %d has type %s, not known and static", i, ir_type_str(t));
@@ -152,6 +195,7 @@ bool pass_eval_op(Module *m, const Op *op, const Tensor *const *in, Tensor *out,
     }
     out[i] = (Tensor){*t, ir_arena_alloc(m->arena, (size_t)bytes), (size_t)bytes};
   }
+  free(bound);
   if (!pass_eval_kernel(op, in, out, err, errlen))
     return fail_op(m, op, err, errlen);
   return true;
@@ -193,8 +237,11 @@ static bool run_op(Interp *ip, const Op *op) {
     ok = s->set || fail(ip->err, ip->errlen, "operand %d has no value", i);
     in[i] = &s->t;
   }
+  bool data_shape = ir_ops[op->kind].flags & F_DATA_SHAPE; /* results sized by the kernel */
+  Type *bound = data_shape ? malloc(sizeof *bound * (size_t)(op->nresults + 1)) : NULL;
+  ok = ok && (!data_shape || (bound && pass_eval_bound(op, in, bound, ip->err, ip->errlen)));
   for (int i = 0; ok && i < op->nresults; i++) {
-    Type t = bind_batch(ip, op->results[i]->type);
+    Type t = data_shape ? bound[i] : bind_batch(ip, op->results[i]->type);
     int64_t bytes = type_bytes(&t);
     ok = bytes >= 0 || fail(ip->err, ip->errlen, "result %d has type %s, not known (run "
                             "infer-shapes first)", i, ir_type_str(&t));
@@ -205,6 +252,9 @@ static bool run_op(Interp *ip, const Op *op) {
     *s = (Slot){out[i], ok, ok};
   }
   ok = ok && pass_eval_kernel(op, in, out, ip->err, ip->errlen);
+  for (int i = 0; ok && data_shape && i < op->nresults; i++)
+    ip->slots[op->results[i]->id].t = out[i]; /* the trimmed shape */
+  free(bound);
   if (in != inbuf)
     free((void *)in);
   if (out != outbuf)

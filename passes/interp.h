@@ -14,7 +14,8 @@
 
 /* Evaluates one op on tensors of its operands (in[i]->type is the operand's type, static);
  * results are allocated in m's arena with the op's result types (which must be known and
- * static). Returns false with a reason in err that names the op:
+ * static; for F_DATA_SHAPE ops, see pass_eval_bound). Returns false with a reason in err that
+ * names the op:
  * "'conv' op (%c): element type i8 has no reference kernel". */
 bool pass_eval_op(Module *m, const Op *op, const Tensor *const *in, Tensor *out, char *err,
                   size_t errlen);
@@ -25,6 +26,14 @@ bool pass_eval_op(Module *m, const Op *op, const Tensor *const *in, Tensor *out,
  * kernel. */
 bool pass_eval_kernel(const Op *op, const Tensor *const *in, Tensor *out, char *err,
                       size_t errlen);
+
+/* For an op whose result shapes depend on the operand values (F_DATA_SHAPE): the upper-bound
+ * result types on these operands (rt_ref_bound). Callers allocate out[i]'s size, pass those
+ * types to pass_eval_kernel, which trims each out[i].type and nbytes to the actual shape. err
+ * receives the reason alone. pass_eval_op and pass_interp_module do this themselves (the
+ * interpreter's values of such ops take their shape from the kernel, not the declared type). */
+bool pass_eval_bound(const Op *op, const Tensor *const *in, Type *out, char *err,
+                     size_t errlen);
 
 /* Runs the whole module through the reference kernels: inputs[i] for m->inputs[i] (their types
  * must match the input's type, a leading N bound to inputs' dimension 0 - all batched inputs must

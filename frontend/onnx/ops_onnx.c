@@ -736,14 +736,13 @@ static bool convert_eye_like(FeNode *n, OpKind k) {
   return true;
 }
 
-/* NonZero: the result's shape depends on the data, so only a constant input is supported; it
- * folds to a constant [rank, count] of i64 coordinates. */
+/* NonZero: the result's shape depends on the data. A constant input folds here to a constant
+ * [rank, count] of i64 coordinates; any other becomes non_zero, whose result type stays unknown
+ * until canonicalize folds it on a constant operand (F_DATA_SHAPE). */
 static bool convert_non_zero(FeNode *n, OpKind k) {
-  (void)k;
   const FeSym *s = n->nin > 0 ? n->in[0] : NULL;
   if (!s || !s->k)
-    return fe_fail(n->c, "output shape depends on the data: kiln needs static shapes (NonZero "
-                         "is supported on a constant input only)");
+    return convert_generic(n, k);
   if (n->nout != 1)
     return fe_fail(n->c, "has %d outputs, expected 1", n->nout);
   const FeConst *x = s->k;
@@ -883,7 +882,8 @@ static const struct {
     {"OneHot", convert_one_hot, OP_INVALID},
     {"TopK", convert_top_k, OP_INVALID},
     {"CastLike", convert_cast_like, OP_CAST},
-    {"NonZero", convert_non_zero, OP_IDENTITY},
+    {"NonZero", convert_non_zero, OP_INVALID},
+    {"NonMaxSuppression", convert_positional, OP_INVALID},
     {"Scatter", convert_generic, OP_SCATTER_ELEMENTS},
     {"EyeLike", convert_eye_like, OP_INVALID},
 };

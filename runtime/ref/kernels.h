@@ -231,6 +231,10 @@ int rt_k_cum_sum(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, in
                  char *err, size_t errlen);
 int rt_k_one_hot(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                  char *err, size_t errlen);
+int rt_k_non_zero(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                  char *err, size_t errlen);
+int rt_k_non_max_suppression(const RtNode *n, const RtTensor *in, int nin, RtTensor *out,
+                             int nout, char *err, size_t errlen);
 int rt_k_top_k(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
                size_t errlen);
 int rt_k_sum_mean(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,

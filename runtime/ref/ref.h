@@ -13,6 +13,13 @@
  * name the op (the caller does, as for shape inference): "element type i8 has no reference
  * kernel", "index 5 is out of range for dimension 0 of size 3".
  *
+ * Ops whose result shapes depend on the data (F_DATA_SHAPE in ir/ir.h: non_zero,
+ * non_max_suppression) are the exception: the caller sets each output to the upper bound that
+ * rt_ref_bound gives (non_zero: i64[rank, numel]; non_max_suppression: i64[batches * classes *
+ * min(max_output_boxes_per_class, boxes), 3]) with a buffer of that size; the kernel writes the
+ * data contiguously for the actual shape and sets out[i].dims to it, only ever shrinking the
+ * bound.
+ *
  * Kernels check every size they rely on (operand counts, ranks, result shapes against what the
  * op's attributes give) and allocate nothing they do not free before returning. Attribute
  * defaults are ONNX's (at the opset ir/infer*.c follows). Element types: data movement works for
@@ -110,5 +117,12 @@ typedef int (*RtKernel)(const RtNode *n, const RtTensor *in, int nin, RtTensor *
 /* The kernel of every op kind; NULL only for structural ops (fused, segment, yield, output),
  * which the interpreter handles itself. A unit test checks the table is complete. */
 extern const RtKernel rt_ref_kernels[OP_COUNT];
+
+/* The upper-bound output types of an op whose result shapes depend on the data (see the calling
+ * convention above) from its operands (shapes, and the values that bound the size, such as
+ * non_max_suppression's max_output_boxes_per_class): out[i].elem, rank and dims are set, data
+ * left NULL. RT_EUNSUPPORTED for any other op. */
+int rt_ref_bound(OpKind op, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
+                 size_t errlen);
 
 #endif

@@ -276,8 +276,9 @@ static Module *load(const char *model, const FeBinding *b, int nb, char **reason
 
 /* The graph inputs that still determine shapes after the pipeline (bind[i] for m->inputs[i]):
  * the extra operands of ops in operand form, the operands of range and of other ops whose result
- * types are unknown although their operand types are known, and transitively the inputs of the
- * ops computing them. Returns how many. */
+ * types are unknown although their operand types are known (among them every F_DATA_SHAPE op:
+ * non_zero, non_max_suppression, which canonicalize folds once they are constants), and
+ * transitively the inputs of the ops computing them. Returns how many. */
 static int shape_inputs(const Module *m, bool *bind) {
   int nv = m->next_id, n = 0;
   bool *need = calloc((size_t)nv + 1, 1);

@@ -1334,7 +1334,7 @@ static void test_coverage(void) {
       OP_SIN,    OP_COS,           OP_TAN,        OP_ASIN,       OP_ACOS,       OP_ATAN,
       OP_SINH,   OP_COSH,          OP_ASINH,      OP_ACOSH,      OP_ATANH,      OP_SIGN,
       OP_ROUND,  OP_SOFTSIGN,      OP_SELU,       OP_CELU,       OP_THRESHOLDED_RELU,
-      OP_SHRINK, OP_SHAPE, OP_SIZE,
+      OP_SHRINK, OP_SHAPE, OP_SIZE, OP_NON_ZERO,
   };
   for (int k = 0; k < OP_COUNT; k++) {
     bool can_fail = true;
@@ -1348,9 +1348,35 @@ static void test_coverage(void) {
   }
 }
 
+/* non_zero and non_max_suppression: result shapes that depend on the data stay as given. */
+static void test_data_shape(void) {
+  MK(OP_NON_ZERO, "f32[2,3]");
+  EXPECT("?");
+  CHECK(ir_ops[OP_NON_ZERO].flags & F_DATA_SHAPE);
+  MK(OP_NON_MAX_SUPPRESSION, "f32[2,5,4]", "f32[2,3,5]", "i64[1]", "f32[1]", "f32");
+  EXPECT("?");
+  MK(OP_NON_MAX_SUPPRESSION, "f32[2,5,4]", "f32[2,3,5]");
+  INT("center_point_box", 1);
+  EXPECT("?");
+  MK(OP_NON_MAX_SUPPRESSION, "f32[2,5,4]", "f32[2,3,5]");
+  INT("center_point_box", 2);
+  EXPECT("error: center_point_box is 2, expected 0 or 1");
+  MK(OP_NON_MAX_SUPPRESSION, "f16[2,5,4]", "f32[2,3,5]");
+  EXPECT("error: boxes and scores have dtypes f16 and f32, expected f32");
+  MK(OP_NON_MAX_SUPPRESSION, "f32[2,5,3]", "f32[2,3,5]");
+  EXPECT("error: boxes have shape [2,5,3], expected [batches,boxes,4]");
+  MK(OP_NON_MAX_SUPPRESSION, "f32[2,5,4]", "f32[2,3,4]");
+  EXPECT("error: scores have shape [2,3,4], expected [2,classes,5] for boxes [2,5,4]");
+  MK(OP_NON_MAX_SUPPRESSION, "f32[2,5,4]", "f32[2,3,5]", "i32[1]");
+  EXPECT("error: operand 2 (max_output_boxes_per_class) is i32[1], expected one element of i64");
+  MK(OP_NON_MAX_SUPPRESSION, "f32[2,5,4]", "f32[2,3,5]", "i64", "f32[2]");
+  EXPECT("error: operand 3 (iou_threshold) is f32[2], expected one element of f32");
+}
+
 int main(void) {
   m = ir_module_new("test_infer");
   test_table();
+  test_data_shape();
   test_unary();
   test_cast();
   test_binary();

@@ -165,9 +165,35 @@ static void test_eval_op(void) {
   ir_module_free(m);
 }
 
+/* non_zero (F_DATA_SHAPE): its result type stays unknown; pass_eval_op and the interpreter
+ * take the shape from the kernel. */
+static void test_data_shape(void) {
+  Module *m = ir_module_new(NULL);
+  Value *x = ir_add_input(m, "x", f32(2, (int64_t[]){2, 2}));
+  Op *nz = ir_op_create(m, OP_NON_ZERO, 1, &x, 1, NULL);
+  ir_block_append(&m->body, nz);
+  output(m, nz->results[0]);
+  CHECK(!ir_type_is_known(&nz->results[0]->type));
+  float xv[4] = {0, 2, 3, 0};
+  Tensor in = {f32(2, (int64_t[]){2, 2}), xv, sizeof xv}, out;
+  char err[256] = "";
+  CHECK(pass_interp_module(m, &in, 1, &out, 1, err, sizeof err));
+  CHECK_STR(err, "");
+  CHECK(out.type.dtype == DT_I64 && out.type.rank == 2 && out.type.dims[0] == 2 &&
+        out.type.dims[1] == 2 && out.nbytes == 4 * sizeof(int64_t));
+  const int64_t *v = out.data;
+  CHECK(v[0] == 0 && v[1] == 1 && v[2] == 1 && v[3] == 0);
+  const Tensor *pin[1] = {&in};
+  Tensor one;
+  CHECK(pass_eval_op(m, nz, pin, &one, err, sizeof err));
+  CHECK(one.type.dims[1] == 2 && one.nbytes == 32 && ((const int64_t *)one.data)[1] == 1);
+  ir_module_free(m);
+}
+
 int main(void) {
   test_network();
   test_errors();
   test_eval_op();
+  test_data_shape();
   return check_finish();
 }

@@ -1024,6 +1024,107 @@ static void test_index(void) {
   CHECK_STR(err, "operand 1 [3] does not broadcast");
 }
 
+/* ---- ops whose result shapes depend on the data ---- */
+
+/* Runs an F_DATA_SHAPE op the way callers must: the bound from rt_ref_bound, a buffer of that
+ * size, then the shape the kernel trims it to. Returns the status; *y the result. */
+static int64_t ybuf[64];
+static int run_bounded(OpKind k, const RtAttr *attrs, int nattrs, const RtTensor *in, int nin,
+                       RtTensor *y, int64_t want_bound_rows) {
+  int st = rt_ref_bound(k, in, nin, y, 1, err, sizeof err);
+  if (st != RT_OK)
+    return st;
+  CHECK(y->elem == RT_ELEM_I64 && y->rank == 2);
+  CHECK(y->dims[k == OP_NON_ZERO ? 1 : 0] == want_bound_rows);
+  CHECK(rt_tensor_numel(y) <= 64);
+  memset(ybuf, 0x7f, sizeof ybuf);
+  y->data = ybuf;
+  return run(k, attrs, nattrs, in, nin, y, 1);
+}
+
+static bool ints_eq(const int64_t *got, const int64_t *want, int n) {
+  for (int i = 0; i < n; i++)
+    if (got[i] != want[i]) {
+      fprintf(stderr, "element %d: got %lld, want %lld\n", i, (long long)got[i],
+              (long long)want[i]);
+      return false;
+    }
+  return true;
+}
+#define INTS_EQ(got, ...)                                                                          \
+  ints_eq(got, (const int64_t[]){__VA_ARGS__},                                                     \
+          (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)))
+
+static void test_data_shape(void) {
+  RtTensor y;
+  /* non_zero: row-major coordinates, [rank, count] from the bound [rank, numel]. */
+  int32_t xi[] = {0, 5, 0, -1, 0, 2};
+  CHECK(run_bounded(OP_NON_ZERO, NOATTR, tp(RT_ELEM_I32, D(2, 3), xi), 1, &y, 6) == RT_OK);
+  CHECK(y.dims[0] == 2 && y.dims[1] == 3);
+  CHECK(INTS_EQ(ybuf, 0, 1, 1, 1, 0, 2));
+  float xf[] = {-0.0f, NAN, 0.0f, 1.0f}; /* -0.0 is zero, NaN is not */
+  CHECK(run_bounded(OP_NON_ZERO, NOATTR, tp(RT_ELEM_F32, D(4), xf), 1, &y, 4) == RT_OK);
+  CHECK(y.dims[0] == 1 && y.dims[1] == 2);
+  CHECK(INTS_EQ(ybuf, 1, 3));
+  uint8_t xb[] = {0, 0};
+  CHECK(run_bounded(OP_NON_ZERO, NOATTR, tp(RT_ELEM_BOOL, D(2), xb), 1, &y, 2) == RT_OK);
+  CHECK(y.dims[0] == 1 && y.dims[1] == 0);
+  int64_t small[2];
+  RtTensor ys = ten(RT_ELEM_I64, D(2, 1), small); /* a buffer below the count */
+  CHECK(run(OP_NON_ZERO, NOATTR, tp(RT_ELEM_I32, D(2, 3), xi), 1, &ys, 1) == RT_ESHAPE);
+  CHECK_STR(err, "result 0 has shape [2,1], too small for 3 entries");
+
+  /* non_max_suppression, corners [y1,x1,y2,x2]: box 3 is box 0 flipped, box 1 overlaps box 0 by
+   * IoU 0.9 / 1.1, box 4 scores under the threshold. By score: 2 kept, 0 kept, 3 and 1
+   * suppressed by 0. */
+  float boxes[] = {0, 0, 1, 1, 0, 0.1f, 1, 1.1f, 0, 10, 1, 11, 1, 1, 0, 0, 0, 100, 1, 101};
+  float scores[] = {0.9f, 0.75f, 0.95f, 0.8f, 0.3f};
+  int64_t max10[] = {10}, max1[] = {1}, max0[] = {0};
+  float iou[] = {0.5f}, thr[] = {0.4f}, bad_iou[] = {1.5f};
+  RtTensor in[5] = {ten(RT_ELEM_F32, D(1, 5, 4), boxes), ten(RT_ELEM_F32, D(1, 1, 5), scores),
+                    ten(RT_ELEM_I64, D(1), max10), ten(RT_ELEM_F32, D(1), iou),
+                    ten(RT_ELEM_F32, D(1), thr)};
+  CHECK(run_bounded(OP_NON_MAX_SUPPRESSION, NOATTR, in, 5, &y, 5) == RT_OK);
+  CHECK(y.dims[0] == 2 && y.dims[1] == 3);
+  CHECK(INTS_EQ(ybuf, 0, 0, 2, 0, 0, 0));
+  /* Without a score threshold box 4 is kept too (it overlaps nothing). */
+  CHECK(run_bounded(OP_NON_MAX_SUPPRESSION, NOATTR, in, 4, &y, 5) == RT_OK);
+  CHECK(y.dims[0] == 3 && INTS_EQ(ybuf, 0, 0, 2, 0, 0, 0, 0, 0, 4));
+  in[2].data = max1; /* at most one per class */
+  CHECK(run_bounded(OP_NON_MAX_SUPPRESSION, NOATTR, in, 5, &y, 1) == RT_OK);
+  CHECK(y.dims[0] == 1 && INTS_EQ(ybuf, 0, 0, 2));
+  in[2].data = max0; /* 0: none */
+  CHECK(run_bounded(OP_NON_MAX_SUPPRESSION, NOATTR, in, 5, &y, 0) == RT_OK);
+  CHECK(y.dims[0] == 0 && y.dims[1] == 3);
+  CHECK(run_bounded(OP_NON_MAX_SUPPRESSION, NOATTR, in, 2, &y, 0) == RT_OK); /* absent: 0 */
+  CHECK(y.dims[0] == 0);
+  in[2].data = max10;
+  in[3].data = bad_iou;
+  CHECK(run_bounded(OP_NON_MAX_SUPPRESSION, NOATTR, in, 4, &y, 5) == RT_ESHAPE);
+  CHECK_STR(err, "iou_threshold is 1.5, expected 0 to 1");
+  RtTensor y1 = ten(RT_ELEM_I64, D(1, 3), small);
+  in[3].data = iou;
+  CHECK(run(OP_NON_MAX_SUPPRESSION, NOATTR, in, 5, &y1, 1) == RT_ESHAPE);
+  CHECK_STR(err, "result 0 has shape [1,3], too small for 5 entries");
+
+  /* center_point_box = 1, [xc,yc,w,h], two classes: class 0 keeps 0 (suppressing 1, IoU 0.9 /
+   * 1.1) and 2; class 1 by score keeps 2 and 1, and 1 suppresses 0. Equal scores keep the
+   * lower index first. */
+  float cboxes[] = {0.5f, 0.5f, 1, 1, 0.6f, 0.5f, 1, 1, 5, 5, 1, 1};
+  float cscores[] = {0.9f, 0.8f, 0.7f, 0.7f, 0.8f, 0.9f};
+  RtTensor cin[4] = {ten(RT_ELEM_F32, D(1, 3, 4), cboxes), ten(RT_ELEM_F32, D(1, 2, 3), cscores),
+                     ten(RT_ELEM_I64, D(1), max10), ten(RT_ELEM_F32, D(1), iou)};
+  CHECK(run_bounded(OP_NON_MAX_SUPPRESSION, ATTRS(a_int("center_point_box", 1)), cin, 4, &y, 6) ==
+        RT_OK);
+  CHECK(y.dims[0] == 4 && INTS_EQ(ybuf, 0, 0, 0, 0, 0, 2, 0, 1, 2, 0, 1, 1));
+  float tie[] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+  cin[1].data = tie;
+  CHECK(run_bounded(OP_NON_MAX_SUPPRESSION, ATTRS(a_int("center_point_box", 1)), cin, 4, &y, 6) ==
+        RT_OK);
+  CHECK(y.dims[0] == 4 && INTS_EQ(ybuf, 0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 1, 2));
+  CHECK(rt_ref_bound(OP_RELU, in, 1, &y, 1, err, sizeof err) == RT_EUNSUPPORTED);
+}
+
 /* Never trap: wrong operand counts, ranks past RT_MAX_RANK and missing data are errors. */
 static void test_bad_calls(void) {
   for (int k = 0; k < OP_COUNT; k++)
@@ -1073,6 +1174,7 @@ int main(void) {
   test_math();
   test_index();
   test_bad_calls();
+  test_data_shape();
   test_loss_kernels();
   /* Every kernel ran with success at least once; unary ops share one kernel. */
   for (int k = 0; k < OP_COUNT; k++)

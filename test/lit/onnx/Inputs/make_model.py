@@ -373,6 +373,31 @@ def idx_non_zero_const(out):
                  [arr(np.array([[1, 0], [0, 3]], dtype=np.float32), "k")], opset=13)
 
 
+NMS_BOXES = [[[0, 0, 1, 1], [0, 0.1, 1, 1.1], [0, -0.1, 1, 0.9], [0, 10, 1, 11],
+              [0, 10.1, 1, 11.1], [0, 100, 1, 101]]]
+NMS_SCORES = [[[0.9, 0.75, 0.6, 0.95, 0.5, 0.3]]]
+
+
+def idx_nms_const(out):
+    """NonMaxSuppression on initializers: folds in canonicalize."""
+    return model([helper.make_node("NonMaxSuppression", ["b", "s", "m", "iou", "st"], ["sel"]),
+                  helper.make_node("Add", ["x", "sel"], ["y"])],
+                 [vi("x", [3, 3], I64)], [vi("y", None)],
+                 [arr(np.array(NMS_BOXES, dtype=np.float32), "b"),
+                  arr(np.array(NMS_SCORES, dtype=np.float32), "s"),
+                  arr(np.array([3], dtype=np.int64), "m"),
+                  arr(np.array([0.5], dtype=np.float32), "iou"),
+                  arr(np.array([0.0], dtype=np.float32), "st")], opset=11)
+
+
+def idx_nms(out):
+    """NonMaxSuppression on graph inputs: the result type stays unknown."""
+    return model([helper.make_node("NonMaxSuppression", ["b", "s", "m", "iou"], ["sel"],
+                                   center_point_box=1)],
+                 [vi("b", [1, 6, 4]), vi("s", [1, 1, 6]), vi("m", [1], I64), vi("iou", [1])],
+                 [vi("sel", None)], opset=11)
+
+
 # ---- losses and assorted ops (loss-*.test) ----
 
 def loss_nll(out):
