@@ -325,6 +325,13 @@ static bool infer_none(const Op *op, Type *out, char *err, size_t errlen) {
 
 /* ---- the table ------------------------------------------------------------------------------- */
 
+/* max, min: ONNX's are variadic; two operands follow the binary rule, any other count the
+ * rule of sum (one dtype, all broadcast together). */
+static bool infer_max_min(const Op *op, Type *out, char *err, size_t errlen) {
+  return op->noperands == 2 ? infer_binary(op, out, err, errlen)
+                            : ir_infer_sum_mean(op, out, err, errlen);
+}
+
 const ir_infer_fn ir_infer_fns[OP_COUNT] = {
     [OP_FUSED] = infer_region,
     [OP_SEGMENT] = infer_region,
@@ -381,8 +388,8 @@ const ir_infer_fn ir_infer_fns[OP_COUNT] = {
     [OP_MUL] = infer_binary,
     [OP_DIV] = infer_binary,
     [OP_POW] = infer_pow,
-    [OP_MAX] = infer_binary,
-    [OP_MIN] = infer_binary,
+    [OP_MAX] = infer_max_min,
+    [OP_MIN] = infer_max_min,
     [OP_PRELU] = infer_prelu,
     [OP_EQUAL] = infer_compare,
     [OP_LESS] = infer_compare,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "frontend/onnx/fe_onnx.h"
+#include "ir/dyn_form.h"
 
 bool fe_fail(FeCtx *c, const char *fmt, ...) {
   if (c->failed)
@@ -215,6 +216,13 @@ static bool finish_node(FeNode *n) {
   FeCtx *c = n->c;
   Op *op = n->op;
   char err[512];
+  int nspecs;
+  const AttrSpec *specs = ir_op_attr_specs(op->kind, &nspecs);
+  for (int i = 0; i < nspecs; i++) /* what the verifier would refuse, said about the node */
+    if (!specs[i].optional && !ir_op_attr(op, specs[i].name) &&
+        !ir_dyn_provides(op, specs[i].name))
+      return fe_fail(c, "has no '%s', which kiln's '%s' needs", specs[i].name,
+                     ir_op_name(op->kind));
   bool known = true; /* an operand-form op's result may be unknown until canonicalize */
   for (int i = 0; i < op->noperands; i++)
     known &= ir_type_is_known(&op->operands[i].value->type);

@@ -237,6 +237,10 @@ int rt_k_non_max_suppression(const RtNode *n, const RtTensor *in, int nin, RtTen
                              int nout, char *err, size_t errlen);
 int rt_k_top_k(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
                size_t errlen);
+/* max, min: two operands through rt_k_binary, any other count through rt_k_sum_mean's
+ * broadcast of all operands. */
+int rt_k_max_min(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                 char *err, size_t errlen);
 int rt_k_sum_mean(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                   char *err, size_t errlen);
 

@@ -573,14 +573,24 @@ int rt_k_top_k(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int 
 
 /* ---- sum, mean ---- */
 
+int rt_k_max_min(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                 char *err, size_t errlen) {
+  if (nin == 2)
+    return rt_k_binary(n, in, nin, out, nout, err, errlen);
+  return rt_k_sum_mean(n, in, nin, out, nout, err, errlen);
+}
+
+/* sum, mean, and max and min of other than two operands: every operand broadcast to the result,
+ * floats accumulated in double (NaN wins a max or min), integers in int64. */
 int rt_k_sum_mean(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                   char *err, size_t errlen) {
   int st = rt_ref_check_call(n, in, nin, out, nout, err, errlen);
   if (st != RT_OK)
     return st;
   RtTensor *y = &out[0];
-  bool fl = rt_elem_is_float(y->elem);
-  if (!fl && !(n->op == OP_SUM && rt_elem_is_int(y->elem)))
+  bool fl = rt_elem_is_float(y->elem), u = rt_elem_is_unsigned(y->elem);
+  bool extreme = n->op == OP_MAX || n->op == OP_MIN;
+  if (!fl && !(n->op != OP_MEAN && rt_elem_is_int(y->elem)))
     return rt_ref_unsupported(y->elem, err, errlen);
   /* The result shape is the broadcast of all operands. */
   int rank = 0;
@@ -625,11 +635,20 @@ int rt_k_sum_mean(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, i
       return rt_ref_fail(err, errlen, st, "operand %d does not broadcast to the result", k);
     }
     for (int64_t e = 0; e < count; e++, rt_bcast_next(&it)) {
-      if (fl)
-        fs[e] += rt_ref_get(in[k].elem, in[k].data, it.off[0]);
-      else
-        is[e] = (int64_t)((uint64_t)is[e] + (uint64_t)rt_ref_geti(in[k].elem, in[k].data,
-                                                                   it.off[0]));
+      if (fl) {
+        double v = rt_ref_get(in[k].elem, in[k].data, it.off[0]);
+        if (!extreme)
+          fs[e] += v;
+        else if (k == 0 || v != v || (n->op == OP_MAX ? v > fs[e] : v < fs[e]))
+          fs[e] = fs[e] != fs[e] && k ? fs[e] : v;
+      } else {
+        int64_t v = rt_ref_geti(in[k].elem, in[k].data, it.off[0]);
+        if (!extreme)
+          is[e] = (int64_t)((uint64_t)is[e] + (uint64_t)v);
+        else if (k == 0 || (n->op == OP_MAX ? (u ? (uint64_t)v > (uint64_t)is[e] : v > is[e])
+                                            : (u ? (uint64_t)v < (uint64_t)is[e] : v < is[e])))
+          is[e] = v;
+      }
     }
   }
   for (int64_t e = 0; e < count; e++) {

@@ -1,4 +1,4 @@
-/* kernels_norm.c - instance_norm, lrn, lp_pool and einsum (floats; computed in double). */
+/* kernels_norm.c - instance_norm, lrn and einsum (floats; computed in double). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,68 +96,6 @@ int rt_k_lrn(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int no
         rt_ref_put(out[0].elem, out[0].data, at,
                    rt_ref_get(x->elem, x->data, at) / pow(bias + alpha / (double)size * sq, beta));
       }
-  return RT_OK;
-}
-
-/* lp_pool: (sum of |x|^p over each window)^(1/p); padding adds nothing. */
-int rt_k_lp_pool(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
-                 char *err, size_t errlen) {
-  int st = rt_ref_check_call(n, in, nin, out, nout, err, errlen);
-  if (st != RT_OK)
-    return st;
-  const RtTensor *x = &in[0];
-  if (x->rank < 3)
-    return rt_ref_fail(err, errlen, RT_ESHAPE, "operand 0 has rank %d, expected at least 3",
-                       x->rank);
-  const int64_t *ks;
-  if (rt_attr_ints(n, "kernel_shape", &ks) < 0)
-    return rt_ref_fail(err, errlen, RT_ESHAPE, "kernel_shape is required");
-  int nsp = x->rank - 2;
-  int64_t ceil_mode = rt_attr_int(n, "ceil_mode", 0), p = rt_attr_int(n, "p", 2);
-  if (p < 1)
-    return rt_ref_fail(err, errlen, RT_ESHAPE, "p is %lld, expected at least 1", (long long)p);
-  RtWindow w;
-  if ((st = rt_ref_spatial_ints(n, "kernel_shape", nsp, 1, 1, 1, w.kernel, err, errlen)) ||
-      (st = rt_ref_window_read(n, nsp, true, &w, err, errlen)))
-    return st;
-  int64_t dims[RT_MAX_RANK] = {x->dims[0], x->dims[1]}, osz = 1, isz = 1, ksz = 1;
-  for (int i = 0; i < nsp; i++) {
-    if ((st = rt_ref_window_out(&w, i, x->dims[i + 2], ceil_mode != 0, &dims[i + 2], err,
-                                errlen)))
-      return st;
-    osz *= dims[i + 2];
-    isz *= x->dims[i + 2];
-    ksz *= w.kernel[i];
-  }
-  if ((st = rt_ref_check_result(&out[0], 0, x->rank, dims, err, errlen)) ||
-      (st = floats_only(in, nin, out, err, errlen)))
-    return st;
-  int64_t planes = x->dims[0] * x->dims[1], opos[RT_MAX_RANK], kpos[RT_MAX_RANK];
-  for (int64_t pl = 0; pl < planes; pl++)
-    for (int64_t o = 0; o < osz; o++) {
-      int64_t f = o;
-      for (int d = nsp - 1; d >= 0; d--) {
-        opos[d] = f % dims[d + 2];
-        f /= dims[d + 2];
-      }
-      double sum = 0;
-      for (int64_t k = 0; k < ksz; k++) {
-        int64_t g = k, off = 0;
-        for (int d = nsp - 1; d >= 0; d--) {
-          kpos[d] = g % w.kernel[d];
-          g /= w.kernel[d];
-        }
-        bool inside = true;
-        for (int d = 0; d < nsp; d++) {
-          int64_t q = opos[d] * w.strides[d] - w.pads[d] + kpos[d] * w.dilations[d];
-          inside &= q >= 0 && q < x->dims[d + 2];
-          off = off * x->dims[d + 2] + q;
-        }
-        if (inside)
-          sum += pow(fabs(rt_ref_get(x->elem, x->data, pl * isz + off)), (double)p);
-      }
-      rt_ref_put(out[0].elem, out[0].data, pl * osz + o, pow(sum, 1.0 / (double)p));
-    }
   return RT_OK;
 }
 

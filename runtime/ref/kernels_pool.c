@@ -1,5 +1,5 @@
 /* kernels_pool.c - max_pool, avg_pool (ceil_mode, pads, dilations for max, count_include_pad
- * for the average) and the global pools, over any spatial rank.
+ * for the average), lp_pool and the global pools, over any spatial rank.
  *
  * Max pools take floats and integers (quantized ones too: the scale is positive, so the largest
  * stored value is the largest real value, and the result keeps the quantization). Averages take
@@ -87,6 +87,40 @@ static void window_positions(const Pool *p, const int64_t *opos, WindowPos *wp) 
     wp[k].off = inside ? off : -1;
     wp[k].padded = padded;
   }
+}
+
+/* lp_pool: (sum of |x|^p over each window)^(1/p), p >= 1 (default 2); padding adds nothing. */
+int rt_k_lp_pool(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
+                 char *err, size_t errlen) {
+  Pool p;
+  int st = pool_setup(n, in, nin, out, nout, true, &p, err, errlen);
+  if (st != RT_OK)
+    return st;
+  const RtTensor *x = &in[0];
+  RtTensor *y = &out[0];
+  if (!rt_elem_is_float(x->elem))
+    return rt_ref_unsupported(x->elem, err, errlen);
+  int64_t power = rt_attr_int(n, "p", 2);
+  if (power < 1)
+    return rt_ref_fail(err, errlen, RT_ESHAPE, "p is %lld, expected at least 1",
+                       (long long)power);
+  WindowPos *wp = malloc(sizeof *wp * (size_t)p.ksz);
+  if (!wp)
+    return rt_ref_fail(err, errlen, RT_ENOMEM, "out of memory");
+  int64_t opos[RT_MAX_RANK];
+  for (int64_t o = 0; o < p.osz; o++) {
+    decode(o, p.odims, p.w.n, opos);
+    window_positions(&p, opos, wp);
+    for (int64_t pl = 0; pl < p.planes; pl++) {
+      double sum = 0;
+      for (int64_t k = 0; k < p.ksz; k++)
+        if (wp[k].off >= 0)
+          sum += pow(fabs(rt_ref_get(x->elem, x->data, pl * p.isz + wp[k].off)), (double)power);
+      rt_ref_put(y->elem, y->data, pl * p.osz + o, pow(sum, 1.0 / (double)power));
+    }
+  }
+  free(wp);
+  return RT_OK;
 }
 
 /* max_pool: the largest input in each window, padding ignored; the optional result 1 gets the

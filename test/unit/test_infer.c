@@ -1320,6 +1320,12 @@ static void test_index(void) {
   EXPECT("f16[2,3]");
   MK(OP_MEAN, "i32[2]", "i32[2]");
   EXPECT("error: operand 0 has dtype i32, expected a float type");
+  MK(OP_MAX, "f32[N,3]", "f32[3]", "f32[1,1]"); /* variadic, as ONNX's Max */
+  EXPECT("f32[N,3]");
+  MK(OP_MIN, "i64[4]");
+  EXPECT("i64[4]");
+  MK(OP_MIN, "f32[2]", "f32[2]", "f16[2]");
+  EXPECT("error: operand types f32 and f16 differ");
 }
 
 #include "infer_dyn_cases.h"

@@ -1022,6 +1022,21 @@ static void test_index(void) {
             (RtTensor[]){ten(RT_ELEM_F32, D(2), F32(1, 2)), ten(RT_ELEM_F32, D(3), F32(1, 2, 3))},
             2, tp(RT_ELEM_F32, D(3), y), 1) == RT_ESHAPE);
   CHECK_STR(err, "operand 1 [3] does not broadcast");
+
+  /* max and min of one or three operands (ONNX's are variadic); NaN wins. */
+  CHECK(run(OP_MAX, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_F32, D(3), F32(1, 5, 2)), ten(RT_ELEM_F32, D(1), F32(3)),
+                         ten(RT_ELEM_F32, D(3), F32(0, NAN, 4))}, 3,
+            tp(RT_ELEM_F32, D(3), y), 1) == RT_OK);
+  CHECK(y[0] == 3 && isnan(y[1]) && y[2] == 4);
+  CHECK(run(OP_MIN, NOATTR,
+            (RtTensor[]){ten(RT_ELEM_F32, D(3), F32(1, 5, 2)), ten(RT_ELEM_F32, D(1), F32(3)),
+                         ten(RT_ELEM_F32, D(3), F32(0, 6, 4))}, 3,
+            tp(RT_ELEM_F32, D(3), y), 1) == RT_OK);
+  NEAR(y, 0, 3, 2);
+  CHECK(run(OP_MIN, NOATTR, tp(RT_ELEM_I32, D(2), (int32_t[]){-7, 9}), 1,
+            tp(RT_ELEM_I32, D(2), iy), 1) == RT_OK);
+  CHECK(iy[0] == -7 && iy[1] == 9);
 }
 
 /* ---- ops whose result shapes depend on the data ---- */
