@@ -555,8 +555,9 @@ static PName *new_name(ParseState *ps, char sigil, PStr s, KIR_LTYPE l) {
   n->ident = fe_strndup(ps, s.s, s.len);
   n->name = n->ident;
   n->loc = LOC(l);
-  /* %3 is anonymous, %"3" a value named 3: their table keys must differ. */
-  if (s.len && strspn(n->ident, "0123456789") == s.len) {
+  /* %3 is anonymous, %"3" a value named 3: their table keys must differ. Symbols (@3) are
+   * labels, never anonymous. */
+  if (sigil != '@' && s.len && strspn(n->ident, "0123456789") == s.len) {
     if (s.quoted) {
       char *key = ir_arena_alloc(ps->arena, s.len + 2); /* zeroed: NUL-terminated */
       key[0] = '"';
