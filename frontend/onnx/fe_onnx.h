@@ -120,6 +120,23 @@ bool fe_convert_node(FeNode *n);
 /* A registry op whose ONNX name is op_type, or OP_INVALID. */
 OpKind fe_op_for_onnx(const char *op_type);
 
+/* ---- ops_onnx.c helpers shared with the per-family rule files ---- */
+const char *fe_type_name(const FeNode *n);
+/* Emits kind with every non-empty input from position 0 to last (exclusive) and nres results. */
+bool fe_emit_inputs(FeNode *n, OpKind k, int last, int nres);
+bool fe_convert_generic(FeNode *n, OpKind k);
+/* Cast's target: the result dtype, or the `to` attribute while the operand type is unknown. */
+void fe_set_cast_target(FeNode *n, DType dt);
+
+/* ---- ops_index.c ---- */
+bool fe_convert_trilu(FeNode *n, OpKind k);
+bool fe_convert_cum_sum(FeNode *n, OpKind k);
+bool fe_convert_one_hot(FeNode *n, OpKind k);
+bool fe_convert_top_k(FeNode *n, OpKind k);
+bool fe_convert_cast_like(FeNode *n, OpKind k);
+bool fe_convert_eye_like(FeNode *n, OpKind k);
+bool fe_convert_non_zero(FeNode *n, OpKind k);
+
 /* ---- ops_dyn.c: the operand form (ir/dyn_form.h) ---- */
 /* Some present input in [first, first + count) is not a constant. */
 bool fe_inputs_dynamic(const FeNode *n, int first, int count);

@@ -19,17 +19,16 @@ OpKind fe_op_for_onnx(const char *op_type) {
   return OP_INVALID;
 }
 
-static const char *type_name(const FeNode *n) { return fe_str(n->np->op_type); }
+const char *fe_type_name(const FeNode *n) { return fe_str(n->np->op_type); }
 
-/* Emits kind with every non-empty input from position 0 to last (exclusive) and nres results. */
-static bool emit_inputs(FeNode *n, OpKind k, int last, int nres) {
+bool fe_emit_inputs(FeNode *n, OpKind k, int last, int nres) {
   Value *ops[FE_MAX_NODE_IO];
   int nops = fe_node_operands(n, 0, last, ops);
   return fe_node_emit(n, k, ops, nops, nres);
 }
 
-static bool convert_generic(FeNode *n, OpKind k) {
-  return emit_inputs(n, k, n->nin, n->nout);
+bool fe_convert_generic(FeNode *n, OpKind k) {
+  return fe_emit_inputs(n, k, n->nin, n->nout);
 }
 
 /* Optional outputs from position keep on must not be read by anything. */
@@ -146,7 +145,7 @@ static bool convert_output_shape(FeNode *n, OpKind k, const int64_t *kernel, int
     pads[i] = begin;
     pads[nk + i] = end;
   }
-  if (!convert_generic(n, k))
+  if (!fe_convert_generic(n, k))
     return false;
   ir_op_set_ints(n->c->m, n->op, "pads", pads, 2 * nk);
   bool any = false;
@@ -177,7 +176,7 @@ static bool convert_conv(FeNode *n, OpKind k) {
   int64_t pads[2 * IR_MAX_RANK];
   bool have;
   if (!auto_pads(n, w ? w->dims + 2 : NULL, nk, k == OP_CONV_TRANSPOSE, pads, &have) ||
-      !convert_generic(n, k))
+      !fe_convert_generic(n, k))
     return false;
   if (have)
     ir_op_set_ints(n->c->m, n->op, "pads", pads, 2 * nk);
@@ -202,7 +201,7 @@ static bool convert_pool(FeNode *n, OpKind k) {
   int64_t pads[2 * IR_MAX_RANK];
   bool have;
   if (!auto_pads(n, ks ? ks->ints : NULL, nk, false, pads, &have) ||
-      !emit_inputs(n, k, 1, indices ? 2 : 1))
+      !fe_emit_inputs(n, k, 1, indices ? 2 : 1))
     return false;
   if (have)
     ir_op_set_ints(n->c->m, n->op, "pads", pads, 2 * nk);
@@ -213,7 +212,7 @@ static bool convert_pool(FeNode *n, OpKind k) {
 
 /* A cast's target is its result's dtype; while operand 0's type is unknown (the result stays
  * `?` until canonicalize), the attribute `to` holds it. */
-static void set_cast_target(FeNode *n, DType dt) {
+void fe_set_cast_target(FeNode *n, DType dt) {
   Op *op = n->op;
   if (op->noperands > 0 && !ir_type_is_known(&op->operands[0].value->type))
     ir_op_set_string(n->c->m, op, "to", ir_dtype_name(dt));
@@ -231,9 +230,9 @@ static bool convert_cast(FeNode *n, OpKind k) {
   if (to > INT32_MAX || !fe_dtype_from_onnx((int32_t)to, &dt))
     return fe_fail(n->c, "cast to %s is not supported",
                    fe_onnx_type_name(to > INT32_MAX ? -1 : (int32_t)to));
-  if (!convert_generic(n, k))
+  if (!fe_convert_generic(n, k))
     return false;
-  set_cast_target(n, dt);
+  fe_set_cast_target(n, dt);
   return true;
 }
 
@@ -279,7 +278,7 @@ static bool convert_dropout(FeNode *n, OpKind k) {
     free(v);
     return fe_fail(n->c, "input 1 ('ratio') of Dropout has %d values, expected 1", cnt);
   }
-  bool ok = dropout_mask(n) && emit_inputs(n, k, 1, 1);
+  bool ok = dropout_mask(n) && fe_emit_inputs(n, k, 1, 1);
   if (ok && ratio)
     ir_op_set_float(n->c->m, n->op, "ratio", v[0]);
   free(v);
@@ -299,7 +298,7 @@ static bool convert_batch_norm(FeNode *n, OpKind k) {
     return fe_fail(n->c, "training_mode is 1: kiln imports inference models");
   if (spatial != 1)
     return fe_fail(n->c, "spatial = %lld is not supported", (long long)spatial);
-  return convert_generic(n, k);
+  return fe_convert_generic(n, k);
 }
 
 static bool convert_layer_norm(FeNode *n, OpKind k) {
@@ -309,7 +308,7 @@ static bool convert_layer_norm(FeNode *n, OpKind k) {
   if (stash != 1 && n->nout > 1)
     return fe_fail(n->c, "stash_type %lld is not supported (kiln's layer_norm stashes f32)",
                    (long long)stash);
-  return emit_inputs(n, k, n->nin, n->nout);
+  return fe_emit_inputs(n, k, n->nin, n->nout);
 }
 
 /* Ops whose optional inputs are positional: an empty input before a given one is refused. */
@@ -336,7 +335,7 @@ static bool convert_qdq(FeNode *n, OpKind k) {
   if (odt && (odt > INT32_MAX || !fe_dtype_from_onnx((int32_t)odt, &dt)))
     return fe_fail(n->c, "output_dtype %s is not supported",
                    fe_onnx_type_name(odt > INT32_MAX ? -1 : (int32_t)odt));
-  if (!convert_generic(n, k))
+  if (!fe_convert_generic(n, k))
     return false;
   if (dt != DT_UNKNOWN && k == OP_QUANTIZE_LINEAR)
     n->op->results[0]->type.dtype = dt;
@@ -345,7 +344,7 @@ static bool convert_qdq(FeNode *n, OpKind k) {
 
 /* MatMulInteger, QLinearMatMul, Einsum: the inputs as they are, none skipped. */
 static bool convert_positional(FeNode *n, OpKind k) {
-  return no_gaps(n) && convert_generic(n, k);
+  return no_gaps(n) && fe_convert_generic(n, k);
 }
 
 /* ConvInteger: Conv's rules (auto_pad, kernel_shape), no skipped zero point. */
@@ -363,7 +362,7 @@ static bool convert_qlinear_conv(FeNode *n, OpKind k) {
   int64_t pads[2 * IR_MAX_RANK];
   bool have;
   if (!no_gaps(n) || !auto_pads(n, w ? w->dims + 2 : NULL, nk, false, pads, &have) ||
-      !convert_generic(n, k))
+      !fe_convert_generic(n, k))
     return false;
   if (have)
     ir_op_set_ints(n->c->m, n->op, "pads", pads, 2 * nk);
@@ -373,7 +372,7 @@ static bool convert_qlinear_conv(FeNode *n, OpKind k) {
 /* Before opset 13 the axis defaults to 1 and the input is seen as 2-D around it. */
 static bool convert_softmax(FeNode *n, OpKind k) {
   if (n->c->opset >= 13)
-    return convert_generic(n, k);
+    return fe_convert_generic(n, k);
   int64_t axis;
   if (!fe_attr_take_int(n, "axis", 1, &axis))
     return false;
@@ -383,10 +382,10 @@ static bool convert_softmax(FeNode *n, OpKind k) {
     for (int i = a + 1; i < x->rank; i++)
       if (x->dims[i] != 1)
         return fe_fail(n->c, "before opset 13, %s normalizes dimensions %d.. together; kiln's "
-                             "softmax takes a single axis (input %s)", type_name(n), a,
+                             "softmax takes a single axis (input %s)", fe_type_name(n), a,
                        ir_type_str(x));
   }
-  if (!convert_generic(n, k))
+  if (!fe_convert_generic(n, k))
     return false;
   ir_op_set_int(n->c->m, n->op, "axis", axis);
   return true;
@@ -403,7 +402,7 @@ static bool emit_with_const_inputs(FeNode *n, OpKind k, int nres, const char *co
       absent[i] = attrs[i] && attrs[i][0] == '.' ? DT_F32 : DT_I64;
     return fe_emit_operand_form(n, k, 1, nres, 1, count, absent);
   }
-  if (!emit_inputs(n, k, 1, nres))
+  if (!fe_emit_inputs(n, k, 1, nres))
     return false;
   for (int i = 0; i < count; i++) {
     int pos = i + 1;
@@ -417,7 +416,7 @@ static bool emit_with_const_inputs(FeNode *n, OpKind k, int nres, const char *co
       if (cnt != 1) {
         free(v);
         return fe_fail(n->c, "input %d ('%s') of %s has %d values, expected 1", pos, params[i],
-                       type_name(n), cnt);
+                       fe_type_name(n), cnt);
       }
       ir_op_set_float(n->c->m, n->op, attrs[i] + 1, v[0]);
       free(v);
@@ -459,7 +458,7 @@ static bool convert_tile(FeNode *n, OpKind k) {
 
 static bool convert_squeeze(FeNode *n, OpKind k) {
   if (n->c->opset < 13)
-    return convert_generic(n, k);
+    return fe_convert_generic(n, k);
   return emit_with_const_inputs(n, k, 1, ARR("axes"), ARR("axes"), 1);
 }
 
@@ -467,7 +466,7 @@ static bool convert_split(FeNode *n, OpKind k) {
   int64_t num = 0;
   if (!fe_attr_take_int(n, "num_outputs", 0, &num))
     return false;
-  if (n->c->opset < 13 ? !convert_generic(n, k)
+  if (n->c->opset < 13 ? !fe_convert_generic(n, k)
                        : !emit_with_const_inputs(n, k, n->nout, ARR("split"), ARR("split"), 1))
     return false;
   if (num && num != n->nout)
@@ -505,22 +504,22 @@ static bool convert_reduce(FeNode *n, OpKind k) {
   }
   if (noop && !has_axes) {
     fe_attr_take(n, "keepdims");
-    return emit_inputs(n, OP_IDENTITY, 1, 1);
+    return fe_emit_inputs(n, OP_IDENTITY, 1, 1);
   }
   if (n->c->opset < since)
-    return convert_generic(n, k);
+    return fe_convert_generic(n, k);
   return emit_with_const_inputs(n, k, 1, ARR("axes"), ARR("axes"), 1);
 }
 
 static bool convert_clip(FeNode *n, OpKind k) {
   if (n->c->opset < 11)
-    return convert_generic(n, k);
+    return fe_convert_generic(n, k);
   return emit_with_const_inputs(n, k, 1, ARR("min", "max"), ARR(".min", ".max"), 2);
 }
 
 static bool convert_slice(FeNode *n, OpKind k) {
   if (n->c->opset < 10)
-    return convert_generic(n, k);
+    return fe_convert_generic(n, k);
   for (int i = 1; i <= 2; i++)
     if (i >= n->nin || !n->in[i])
       return fe_fail(n->c, "input %d ('%s') of Slice is missing", i, i == 1 ? "starts" : "ends");
@@ -530,7 +529,7 @@ static bool convert_slice(FeNode *n, OpKind k) {
 
 static bool convert_pad(FeNode *n, OpKind k) {
   if (n->c->opset < 11)
-    return convert_generic(n, k);
+    return fe_convert_generic(n, k);
   if (n->nin < 2 || !n->in[1])
     return fe_fail(n->c, "input 1 ('pads') of Pad is missing");
   if (!emit_with_const_inputs(n, k, 1, ARR("pads", "constant_value"), ARR("pads", ".value"), 2))
@@ -567,7 +566,7 @@ static bool convert_pad(FeNode *n, OpKind k) {
  * before opset 9, then an input), which is Resize with asymmetric coordinates and floor. */
 static bool convert_resize(FeNode *n, OpKind k) {
   FeCtx *c = n->c;
-  bool upsample = !strcmp(type_name(n), "Upsample");
+  bool upsample = !strcmp(fe_type_name(n), "Upsample");
   int64_t antialias, exclude;
   const char *policy, *mode;
   if (!fe_attr_take_int(n, "antialias", 0, &antialias) ||
@@ -592,7 +591,7 @@ static bool convert_resize(FeNode *n, OpKind k) {
   bool dyn = !sattr && fe_inputs_dynamic(n, spos, legacy ? 1 : 2);
   if (dyn ? !fe_emit_operand_form(n, OP_RESIZE, 1, 1, spos, legacy ? 1 : 2,
                                   (const DType[]){DT_F32, DT_I64})
-          : !emit_inputs(n, OP_RESIZE, 1, 1))
+          : !fe_emit_inputs(n, OP_RESIZE, 1, 1))
     return false;
   if (upsample)
     ir_op_set_string(c->m, n->op, "mode", mode);
@@ -634,155 +633,6 @@ static bool convert_resize(FeNode *n, OpKind k) {
     free(v);
   }
   return true;
-}
-
-/* ---- indexing ops ---- */
-
-/* Input pos, a constant of one value (integer, or a float truncated), into the int attribute
- * attr of n->op; an absent input sets nothing unless required. */
-static bool const_int_attr(FeNode *n, int pos, const char *param, const char *attr,
-                           bool required) {
-  const FeSym *s = pos < n->nin ? n->in[pos] : NULL;
-  if (!s)
-    return !required ||
-           fe_fail(n->c, "input %d ('%s') of %s is missing", pos, param, type_name(n));
-  int cnt;
-  int64_t val;
-  if (s->k && ir_dtype_is_float(s->k->type.dtype)) {
-    double *v;
-    if (!fe_input_floats(n, pos, param, &v, &cnt))
-      return false;
-    double d = cnt == 1 ? v[0] : 0;
-    free(v);
-    if (cnt == 1 && !(d > -9.0e18 && d < 9.0e18))
-      return fe_fail(n->c, "input %d ('%s') of %s is out of range", pos, param, type_name(n));
-    val = (int64_t)d;
-  } else {
-    int64_t *v;
-    if (!fe_input_ints(n, pos, param, &v, &cnt))
-      return false;
-    val = cnt == 1 ? v[0] : 0;
-    free(v);
-  }
-  if (cnt != 1)
-    return fe_fail(n->c, "input %d ('%s') of %s has %d values, expected 1", pos, param,
-                   type_name(n), cnt);
-  ir_op_set_int(n->c->m, n->op, attr, val);
-  return true;
-}
-
-static bool convert_trilu(FeNode *n, OpKind k) {
-  if (fe_inputs_dynamic(n, 1, 1)) /* the operand form (ir/dyn_form.h) */
-    return fe_emit_operand_form(n, k, 1, 1, 1, 1, NULL);
-  return emit_inputs(n, k, 1, 1) && const_int_attr(n, 1, "k", "k", false);
-}
-
-static bool convert_cum_sum(FeNode *n, OpKind k) {
-  if (fe_inputs_dynamic(n, 1, 1))
-    return fe_emit_operand_form(n, k, 1, 1, 1, 1, NULL);
-  return emit_inputs(n, k, 1, 1) && const_int_attr(n, 1, "axis", "axis", true);
-}
-
-/* OneHot(indices, depth, values): depth becomes the attribute, values operand 1; a depth that is
- * not a constant is operand 2 (the operand form). */
-static bool convert_one_hot(FeNode *n, OpKind k) {
-  if (n->nin < 3 || !n->in[0] || !n->in[1] || !n->in[2])
-    return fe_fail(n->c, "OneHot needs its three inputs indices, depth and values");
-  bool dyn = fe_inputs_dynamic(n, 1, 1);
-  Value *ops[3] = {fe_sym_value(n->c, n->in[0]), fe_sym_value(n->c, n->in[2]),
-                   dyn ? fe_sym_value(n->c, n->in[1]) : NULL};
-  if (dyn)
-    return fe_node_emit(n, k, ops, 3, 1);
-  return fe_node_emit(n, k, ops, 2, 1) && const_int_attr(n, 1, "depth", "depth", true);
-}
-
-/* TopK: k is an attribute before opset 10, then the input K (operand 1 when not a constant). */
-static bool convert_top_k(FeNode *n, OpKind k) {
-  if (n->c->opset < 10)
-    return convert_generic(n, k);
-  if (fe_inputs_dynamic(n, 1, 1))
-    return fe_emit_operand_form(n, k, 1, n->nout, 1, 1, NULL);
-  return emit_inputs(n, k, 1, n->nout) && const_int_attr(n, 1, "K", "k", true);
-}
-
-/* CastLike: kiln's cast to the dtype of input 1 (which is dropped). */
-static bool convert_cast_like(FeNode *n, OpKind k) {
-  int64_t sat;
-  if (!fe_attr_take_int(n, "saturate", 1, &sat))
-    return false;
-  if (n->nin < 2 || !n->in[0] || !n->in[1])
-    return fe_fail(n->c, "CastLike needs its two inputs input and target_type");
-  const FeSym *t = n->in[1];
-  DType dt = t->k ? t->k->type.dtype : t->v->type.dtype;
-  if (!emit_inputs(n, k, 1, 1))
-    return false;
-  set_cast_target(n, dt);
-  return true;
-}
-
-/* EyeLike: the ONNX dtype code becomes kiln's dtype name in the string attribute dtype. */
-static bool convert_eye_like(FeNode *n, OpKind k) {
-  int64_t to;
-  DType dt = DT_UNKNOWN;
-  if (!fe_attr_take_int(n, "dtype", -1, &to))
-    return false;
-  if (to >= 0 && (to > INT32_MAX || !fe_dtype_from_onnx((int32_t)to, &dt)))
-    return fe_fail(n->c, "EyeLike dtype %s is not supported",
-                   fe_onnx_type_name(to > INT32_MAX ? -1 : (int32_t)to));
-  if (!convert_generic(n, k))
-    return false;
-  if (to >= 0)
-    ir_op_set_string(n->c->m, n->op, "dtype", ir_dtype_name(dt));
-  return true;
-}
-
-/* NonZero: the result's shape depends on the data. A constant input folds here to a constant
- * [rank, count] of i64 coordinates; any other becomes non_zero, whose result type stays unknown
- * until canonicalize folds it on a constant operand (F_DATA_SHAPE). */
-static bool convert_non_zero(FeNode *n, OpKind k) {
-  const FeSym *s = n->nin > 0 ? n->in[0] : NULL;
-  if (!s || !s->k)
-    return convert_generic(n, k);
-  if (n->nout != 1)
-    return fe_fail(n->c, "has %d outputs, expected 1", n->nout);
-  const FeConst *x = s->k;
-  int64_t numel = ir_type_numel(&x->type), count = 0;
-  size_t es = ir_dtype_size(x->type.dtype);
-  bool fl = ir_dtype_is_float(x->type.dtype);
-  bool *nz = malloc((size_t)numel + 1);
-  if (!nz)
-    abort();
-  for (int64_t i = 0; i < numel; i++) {
-    const unsigned char *p = (const unsigned char *)x->data + (size_t)i * es;
-    bool v = false;
-    for (size_t b = 0; b < es; b++) /* floats: -0.0 is zero (ignore the sign bit) */
-      v = v || (p[b] & (fl && b == es - 1 ? 0x7f : 0xff));
-    nz[i] = v;
-    count += v;
-  }
-  int rank = x->type.rank;
-  int64_t dims[2] = {rank, count};
-  size_t nbytes = sizeof(int64_t) * (size_t)(rank * count);
-  int64_t *out = malloc(nbytes + 1);
-  if (!out)
-    abort();
-  int64_t j = 0;
-  for (int64_t i = 0; i < numel; i++) {
-    if (!nz[i])
-      continue;
-    int64_t rest = i;
-    for (int d = rank - 1; d >= 0; d--) {
-      out[d * count + j] = rest % x->type.dims[d];
-      rest /= x->type.dims[d];
-    }
-    j++;
-  }
-  free(nz);
-  FeConst *kc = calloc(1, sizeof *kc);
-  if (!kc)
-    abort();
-  *kc = (FeConst){ir_type_make(DT_I64, 2, dims), out, nbytes, out};
-  return fe_sym_add(n->c, n->np->output[0], NULL, kc);
 }
 
 /* Constant: its value becomes a constant symbol (a weight once an op reads it). */
@@ -877,19 +727,19 @@ static const struct {
     {"Expand", convert_expand, OP_INVALID},
     {"Tile", convert_tile, OP_INVALID},
     {"ConstantOfShape", fe_convert_constant_of_shape, OP_INVALID},
-    {"Trilu", convert_trilu, OP_INVALID},
-    {"CumSum", convert_cum_sum, OP_INVALID},
-    {"OneHot", convert_one_hot, OP_INVALID},
-    {"TopK", convert_top_k, OP_INVALID},
-    {"CastLike", convert_cast_like, OP_CAST},
-    {"NonZero", convert_non_zero, OP_INVALID},
+    {"Trilu", fe_convert_trilu, OP_INVALID},
+    {"CumSum", fe_convert_cum_sum, OP_INVALID},
+    {"OneHot", fe_convert_one_hot, OP_INVALID},
+    {"TopK", fe_convert_top_k, OP_INVALID},
+    {"CastLike", fe_convert_cast_like, OP_CAST},
+    {"NonZero", fe_convert_non_zero, OP_INVALID},
     {"NonMaxSuppression", convert_positional, OP_INVALID},
-    {"Scatter", convert_generic, OP_SCATTER_ELEMENTS},
-    {"EyeLike", convert_eye_like, OP_INVALID},
+    {"Scatter", fe_convert_generic, OP_SCATTER_ELEMENTS},
+    {"EyeLike", fe_convert_eye_like, OP_INVALID},
 };
 
 bool fe_convert_node(FeNode *n) {
-  const char *type = type_name(n);
+  const char *type = fe_type_name(n);
   for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
     if (!strcmp(rules[i].onnx, type)) {
       OpKind k = rules[i].kind != OP_INVALID ? rules[i].kind : fe_op_for_onnx(type);
@@ -900,5 +750,5 @@ bool fe_convert_node(FeNode *n) {
   OpKind k = fe_op_for_onnx(type);
   if (k == OP_INVALID)
     return fe_fail(n->c, "unsupported op '%s'", type);
-  return convert_generic(n, k);
+  return fe_convert_generic(n, k);
 }
