@@ -163,10 +163,20 @@ void ir_format_float(Buf *b, double v, DType dt) {
   }
   char text[64];
   double want = store_as(v, dt);
-  for (int prec = 1; prec <= 17; prec++) {
+  int prec = 1;
+  for (; prec <= 17; prec++) {
     snprintf(text, sizeof text, "%.*g", prec, want);
     if (store_as(strtod(text, NULL), dt) == want)
       break;
+  }
+  /* Moderate numbers read better without an exponent: 10.0, not 1e+01. */
+  double mag = fabs(want);
+  if (strchr(text, 'e') && mag >= 1e-4 && mag < 1e16) {
+    char fixed[64];
+    int exp10 = (int)floor(log10(mag));
+    snprintf(fixed, sizeof fixed, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, want);
+    if (store_as(strtod(fixed, NULL), dt) == want)
+      memcpy(text, fixed, sizeof text);
   }
   ir_buf_puts(b, text);
   if (!strpbrk(text, ".e"))

@@ -4,11 +4,13 @@
 #include "pass.h"
 
 extern const PassInfo pass_canonicalize;
+extern const PassInfo pass_fold_batchnorm;
 extern const PassInfo pass_infer_shapes;
 extern const PassInfo pass_verify;
 
 const PassInfo *const pass_table[] = {
     &pass_canonicalize,
+    &pass_fold_batchnorm,
     &pass_infer_shapes,
     &pass_verify,
 };

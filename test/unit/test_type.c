@@ -93,6 +93,11 @@ static void test_format_float(void) {
   CHECK_STR(fmt(-2.5, DT_F32), "-2.5");
   CHECK_STR(fmt(1e-5f, DT_F32), "1e-05");
   CHECK_STR(fmt(3e38f, DT_F32), "3e+38");
+  CHECK_STR(fmt(10.0, DT_F32), "10.0"); /* moderate numbers without an exponent */
+  CHECK_STR(fmt(-2500.0, DT_F32), "-2500.0");
+  CHECK_STR(fmt(200.0, DT_BF16), "200.0");
+  CHECK_STR(fmt(65504.0, DT_F16), "65504.0");
+  CHECK_STR(fmt(1e16, DT_F64), "1e+16");
   CHECK_STR(fmt(INFINITY, DT_F32), "inf");
   CHECK_STR(fmt(-INFINITY, DT_F32), "-inf");
   CHECK_STR(fmt(NAN, DT_F32), "nan");
