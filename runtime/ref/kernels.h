@@ -148,8 +148,6 @@ int rt_k_matmul(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int
                 size_t errlen);
 int rt_k_reduce(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
                 size_t errlen);
-int rt_k_softmax(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
-                 char *err, size_t errlen);
 int rt_k_layer_norm(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                     char *err, size_t errlen);
 
@@ -182,6 +180,7 @@ int rt_k_reduce_ext(const RtNode *n, const RtTensor *in, int nin, RtTensor *out,
                     char *err, size_t errlen);
 int rt_k_arg(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout, char *err,
              size_t errlen);
+/* softmax, log_softmax, hardmax. */
 int rt_k_softmax_ext(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                      char *err, size_t errlen);
 

@@ -1,5 +1,5 @@
-/* kernels_nn.c - gemm, matmul (numpy batching, 1-D operands), reduce_mean/sum/max, softmax and
- * layer_norm.
+/* kernels_nn.c - gemm, matmul (numpy batching, 1-D operands), reduce_mean/sum/max and
+ * layer_norm (softmax is with log_softmax and hardmax in kernels_reduce.c).
  *
  * Floats accumulate in double and round once; integer products and sums accumulate in int64 with
  * wrapping (gemm on integers only with alpha = beta = 1). */
@@ -231,36 +231,6 @@ static void split_at(const RtTensor *x, int axis, int end, int64_t *outer, int64
   *outer = *len = *inner = 1;
   for (int i = 0; i < x->rank; i++)
     *(i < axis ? outer : i < end ? len : inner) *= x->dims[i];
-}
-
-/* softmax along axis (default -1): exp(x - max) / sum, per slice. */
-int rt_k_softmax(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
-                 char *err, size_t errlen) {
-  int st = rt_ref_check_call(n, in, nin, out, nout, err, errlen), axis = 0;
-  if (st != RT_OK)
-    return st;
-  const RtTensor *x = &in[0];
-  if ((st = rt_ref_axis(rt_attr_int(n, "axis", -1), x->rank, &axis, err, errlen)) ||
-      (st = rt_ref_check_result(&out[0], 0, x->rank, x->dims, err, errlen)) ||
-      (st = result_elem(in, out, err, errlen)) || (st = numeric(in, 0, true, err, errlen)))
-    return st;
-  int64_t outer, len, inner;
-  split_at(x, axis, axis + 1, &outer, &len, &inner);
-  for (int64_t o = 0; o < outer; o++)
-    for (int64_t j = 0; j < inner; j++) {
-      int64_t base = o * len * inner + j;
-      double mx = -INFINITY, sum = 0;
-      for (int64_t i = 0; i < len; i++) {
-        double v = rt_ref_get(x->elem, x->data, base + i * inner);
-        mx = v > mx ? v : mx;
-      }
-      for (int64_t i = 0; i < len; i++)
-        sum += exp(rt_ref_get(x->elem, x->data, base + i * inner) - mx);
-      for (int64_t i = 0; i < len; i++)
-        rt_ref_put(out[0].elem, out[0].data, base + i * inner,
-               exp(rt_ref_get(x->elem, x->data, base + i * inner) - mx) / sum);
-    }
-  return RT_OK;
 }
 
 /* layer_norm over dimensions [axis, rank) (axis default -1, epsilon 1e-5): (x - mean) /

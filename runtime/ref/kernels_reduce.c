@@ -189,10 +189,11 @@ int rt_k_arg(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int no
   return RT_OK;
 }
 
-/* ---- log_softmax, hardmax ---- */
+/* ---- softmax, log_softmax, hardmax ---- */
 
-/* log_softmax along axis (default -1): x - max - log(sum exp(x - max)); hardmax: 1 at the first
- * largest element of each slice, 0 elsewhere. */
+/* Along axis (default -1), floats computed in double: softmax exp(x - max) / sum exp(x - max);
+ * log_softmax x - max - log(sum exp(x - max)); hardmax 1 at the first largest element of each
+ * slice, 0 elsewhere (integers too). */
 int rt_k_softmax_ext(const RtNode *n, const RtTensor *in, int nin, RtTensor *out, int nout,
                      char *err, size_t errlen) {
   int st = rt_ref_check_call(n, in, nin, out, nout, err, errlen), axis = 0;
@@ -224,9 +225,11 @@ int rt_k_softmax_ext(const RtNode *n, const RtTensor *in, int nin, RtTensor *out
       for (int64_t i = 0; i < len; i++)
         sum += exp(rt_ref_get(x->elem, x->data, base + i * inner) - mx);
       double lse = mx + log(sum);
-      for (int64_t i = 0; i < len; i++)
+      for (int64_t i = 0; i < len; i++) {
+        double v = rt_ref_get(x->elem, x->data, base + i * inner);
         rt_ref_put(out[0].elem, out[0].data, base + i * inner,
-                   rt_ref_get(x->elem, x->data, base + i * inner) - lse);
+                   n->op == OP_SOFTMAX ? exp(v - mx) / sum : v - lse);
+      }
     }
   return RT_OK;
 }
