@@ -1,4 +1,5 @@
-/* canonicalize.c - the `canonicalize` pass: CSE, constant folding, identity/dropout removal, DCE.
+/* canonicalize.c - the `canonicalize` pass: CSE, constant folding, identity/dropout removal,
+ * algebraic identities, DCE.
  *
  * Requires: a module that verifies. Types may be unknown (`?`): such ops are not folded but are
  *   still CSE'd, forwarded and removed.
@@ -24,6 +25,17 @@
  *   - forwarding: identity and dropout (F_NOOP elementwise ops) are replaced by their operand.
  *   - shapes (canonicalize_shapes.c): shape/size of a static type to weights, ops in operand form
  *     with constant extra operands to the attribute form, unknown result types inferred.
+ *   - algebra (canonicalize_algebra.c), never changing a type that users see:
+ *     - x*1, 1*x, x+0, 0+x, x-0, x/1, pow(x, 1) become x, where the constant is a weight with data
+ *       (any float or integer dtype, not quantized) of all 1s or all 0s and the result type
+ *       equals x's (a constant that broadcasts x wider blocks it). x+0 turns -0.0 into +0.0 and
+ *       the rewrite does not: inference compilers accept this;
+ *     - reshape (attribute form, known result type) of a reshape/flatten/squeeze/unsqueeze
+ *       becomes one reshape of the inner operand, with the result dimensions spelled out;
+ *     - transpose of transpose becomes one transpose with the composed permutation;
+ *     - reshape, flatten, squeeze, unsqueeze and cast whose result type equals the operand type,
+ *       and transpose with the identity permutation, are replaced by their operand.
+ *     An inner op that other ops still read stays for them (the chain reads its operand).
  *   - DCE, in reverse order within each block.
  * Remarks: one per op that has only weight operands yet cannot be folded, with the reason. */
 #include <stdarg.h>
@@ -34,6 +46,7 @@
 #include <xxhash.h>
 
 #include "pass.h"
+#include "canonicalize_algebra.h"
 #include "canonicalize_shapes.h"
 #include "interp.h"
 
@@ -364,6 +377,8 @@ static void rewrite_block(Canon *c, Block *b) {
     else if (is_forwarding(op))
       forward_op(c, op);
     else if (canon_shapes_rewrite(c->m, op))
+      c->changed = true;
+    else if (canon_algebra_rewrite(c->m, op))
       c->changed = true;
     else if (fold_candidate(op))
       fold_op(c, op);

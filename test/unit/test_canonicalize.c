@@ -143,7 +143,7 @@ static void test_fold_kinds(void) {
 static void test_no_fold_elided(void) {
   Module *m = ir_module_new(NULL);
   Value *w = ir_add_weight(m, "w", f32(1, dims_4), NULL, 16);
-  Value *b = weight(m, "b", f32(1, dims_4), (float[]){1, 1, 1, 1});
+  Value *b = weight(m, "b", f32(1, dims_4), (float[]){1, 2, 3, 4});
   Value *s = binary(m, OP_ADD, w, b, f32(1, dims_4));
   Value *anon = ir_add_weight(m, NULL, f32(1, dims_4), NULL, 16);
   Value *p = binary(m, OP_MUL, b, anon, f32(1, dims_4));
