@@ -26,6 +26,18 @@ void ir_buf_putn(Buf *b, const char *s, size_t n) {
   b->data[b->len] = 0;
 }
 
+bool ir_buf_read_stream(Buf *b, FILE *f) {
+  reserve(b, 1 << 16);
+  size_t got;
+  while ((got = fread(b->data + b->len, 1, b->cap - b->len - 1, f)) > 0) {
+    b->len += got;
+    if (b->len + 1 == b->cap)
+      reserve(b, b->len); /* full: double */
+  }
+  b->data[b->len] = 0;
+  return !ferror(f);
+}
+
 void ir_buf_puts(Buf *b, const char *s) { ir_buf_putn(b, s, strlen(s)); }
 
 void ir_buf_putc(Buf *b, char c) { ir_buf_putn(b, &c, 1); }

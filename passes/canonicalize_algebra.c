@@ -237,6 +237,36 @@ static bool fold_transpose(Module *m, Op *op) {
 
 /* ---- the rewrites ---- */
 
+/* ---- pad into conv ---- */
+
+/* conv(pad(x)) with zeros padded around the spatial axes only: conv(x) with larger pads. */
+static bool fold_pad_into_conv(Module *m, Op *conv) {
+  Value *x = conv->operands[0].value;
+  const Op *pad = x->kind == VAL_RESULT ? x->def : NULL;
+  if (!pad || pad->kind != OP_PAD || pad->noperands != 1 || pad->parent != conv->parent ||
+      strcmp(ir_attr_string(pad, "mode", "constant"), "constant") != 0 ||
+      ir_attr_float(pad, "value", 0.0) != 0.0)
+    return false;
+  const int64_t *pp, *cp = NULL;
+  int rank = x->type.rank, npp = ir_attr_ints(pad, "pads", &pp);
+  int spatial = rank - 2;
+  if (rank < 3 || npp != 2 * rank || pp[0] || pp[1] || pp[rank] || pp[rank + 1])
+    return false;
+  int ncp = ir_attr_ints(conv, "pads", &cp);
+  if (ncp >= 0 && ncp != 2 * spatial)
+    return false;
+  int64_t pads[2 * IR_MAX_RANK];
+  for (int i = 0; i < spatial; i++) {
+    if (pp[2 + i] < 0 || pp[rank + 2 + i] < 0)
+      return false; /* a negative pad crops: not a conv padding */
+    pads[i] = pp[2 + i] + (ncp >= 0 ? cp[i] : 0);
+    pads[spatial + i] = pp[rank + 2 + i] + (ncp >= 0 ? cp[spatial + i] : 0);
+  }
+  ir_op_set_ints(m, conv, "pads", pads, 2 * spatial);
+  ir_op_set_operand(conv, 0, pad->operands[0].value);
+  return true;
+}
+
 bool canon_algebra_rewrite(Module *m, Op *op) {
   if (op->body || (ir_ops[op->kind].flags & F_TERMINATOR) || op->nresults != 1 ||
       op->noperands == 0)
@@ -266,6 +296,7 @@ bool canon_algebra_rewrite(Module *m, Op *op) {
     }
     return op->kind == OP_RESHAPE && fold_reshape_chain(m, op);
   case OP_TRANSPOSE: return fold_transpose(m, op);
+  case OP_CONV: return fold_pad_into_conv(m, op);
   default: return false;
   }
 }

@@ -16,7 +16,10 @@
  *     becomes one reshape of the inner op's operand;
  *   - transpose of a transpose becomes one transpose with the composed permutation;
  *   - reshape, flatten, squeeze, unsqueeze and cast whose result type equals the operand type,
- *     and a transpose with the identity permutation, become their operand. */
+ *     and a transpose with the identity permutation, become their operand;
+ *   - conv of a zero-padding pad (attribute form, constant mode, value 0, batch and channel
+ *     axes unpadded, no negative pads) reads the pad's operand with the pads added to its own
+ *     (TensorRT's padding+convolution fusion). */
 bool canon_algebra_rewrite(Module *m, Op *op);
 
 #endif

@@ -225,6 +225,26 @@ static Type bind_batch(const Interp *ip, Type t) {
 
 static bool run_block(Interp *ip, const Block *b);
 
+/* Result types of op inferred from the shapes its operands have now rather than their declared
+ * types: the ops after a data-dependent shape (non_zero, non_max_suppression) keep unknown types
+ * in the IR, and the interpreter sizes them run by run. The operand values' types are swapped
+ * for the inference and restored; a heap array (free it), or NULL with the reason in err. */
+static Type *infer_on_values(const Op *op, const Tensor *const *in, char *err, size_t errlen) {
+  Type saved[16];
+  if (op->noperands > 16) {
+    fail(err, errlen, "too many operands to infer a data-dependent shape");
+    return NULL;
+  }
+  for (int i = 0; i < op->noperands; i++) {
+    saved[i] = op->operands[i].value->type;
+    op->operands[i].value->type = in[i]->type;
+  }
+  Type *t = ir_infer_op(op, err, errlen);
+  for (int i = op->noperands - 1; i >= 0; i--) /* reverse: a value read twice gets its own */
+    op->operands[i].value->type = saved[i];
+  return t;
+}
+
 /* Evaluates one non-structural op into fresh slots for its results. */
 static bool run_op(Interp *ip, const Op *op) {
   const Tensor *inbuf[8], **in = op->noperands <= 8 ? inbuf : malloc(sizeof *in * (size_t)op->noperands);
@@ -240,8 +260,14 @@ static bool run_op(Interp *ip, const Op *op) {
   bool data_shape = ir_ops[op->kind].flags & F_DATA_SHAPE; /* results sized by the kernel */
   Type *bound = data_shape ? malloc(sizeof *bound * (size_t)(op->nresults + 1)) : NULL;
   ok = ok && (!data_shape || (bound && pass_eval_bound(op, in, bound, ip->err, ip->errlen)));
+  Type *dynamic = NULL;
+  for (int i = 0; ok && !data_shape && !dynamic && i < op->nresults; i++)
+    if (!ir_type_is_known(&op->results[i]->type)) {
+      dynamic = infer_on_values(op, in, ip->err, ip->errlen);
+      ok = dynamic != NULL;
+    }
   for (int i = 0; ok && i < op->nresults; i++) {
-    Type t = data_shape ? bound[i] : bind_batch(ip, op->results[i]->type);
+    Type t = data_shape ? bound[i] : dynamic ? dynamic[i] : bind_batch(ip, op->results[i]->type);
     int64_t bytes = type_bytes(&t);
     ok = bytes >= 0 || fail(ip->err, ip->errlen, "result %d has type %s, not known (run "
                             "infer-shapes first)", i, ir_type_str(&t));
@@ -255,6 +281,7 @@ static bool run_op(Interp *ip, const Op *op) {
   for (int i = 0; ok && data_shape && i < op->nresults; i++)
     ip->slots[op->results[i]->id].t = out[i]; /* the trimmed shape */
   free(bound);
+  free(dynamic);
   if (in != inbuf)
     free((void *)in);
   if (out != outbuf)

@@ -11,7 +11,7 @@
 #include "pass.h"
 
 /* kiln's default pipeline; it grows as passes land (DESIGN.md lists the full one). */
-#define DEFAULT_PIPELINE "infer-shapes,canonicalize,fold-batchnorm,canonicalize"
+#define DEFAULT_PIPELINE "infer-shapes,canonicalize,fold-batchnorm,segment,fuse,canonicalize"
 
 static int option_index(const PassInfo *p, const char *name) {
   for (int i = 0; i < p->noptions; i++)
@@ -272,6 +272,8 @@ bool pass_pipeline_run(const Pipeline *p, Module *m, Diag *d, const PassManagerO
     }
     if (opt->print_after_all || name_in_list(opt->print_after, step->pass->name))
       dump(m, "After", step->pass, opt);
+    if (opt->after_pass && !opt->after_pass(opt->after_pass_ctx, step->pass, i + 1, m))
+      return false;
   }
   return true;
 }

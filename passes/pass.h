@@ -81,13 +81,18 @@ typedef struct PassManagerOptions {
   bool verify_each;           /* default true */
   const PrintOptions *print;  /* for dumps */
   FILE *dump;                 /* where dumps go (stderr) */
+  /* Called after each pass, once verified and dumped; step counts from 1. Returning false stops
+   * the pipeline: pass_pipeline_run returns false and reports nothing itself (the hook's owner
+   * says why). NULL: no hook. kiln-opt's --check-numerics is one. */
+  bool (*after_pass)(void *ctx, const PassInfo *pass, int step, Module *m);
+  void *after_pass_ctx;
 } PassManagerOptions;
 
 /* Checks a comma-separated list of pass names (for --print-ir-after=...). */
 bool pass_name_list_check(const char *list, char *err, size_t errlen);
 
 /* Runs the pipeline on m. Returns false when a pass fails or the IR fails to verify after one
- * (the message names the pass). */
+ * (the message names the pass), or when opt->after_pass returns false. */
 bool pass_pipeline_run(const Pipeline *p, Module *m, Diag *d, const PassManagerOptions *opt);
 
 #endif

@@ -5,13 +5,19 @@
 
 extern const PassInfo pass_canonicalize;
 extern const PassInfo pass_fold_batchnorm;
+extern const PassInfo pass_fuse;
 extern const PassInfo pass_infer_shapes;
+extern const PassInfo pass_segment;
+extern const PassInfo pass_test_perturb;
 extern const PassInfo pass_verify;
 
 const PassInfo *const pass_table[] = {
     &pass_canonicalize,
     &pass_fold_batchnorm,
+    &pass_fuse,
     &pass_infer_shapes,
+    &pass_segment,
+    &pass_test_perturb,
     &pass_verify,
 };
 

@@ -13,7 +13,9 @@
 #include "frontend/onnx/onnx_import.h"
 #include "frontend/text/parse.h"
 #include "ir/diag.h"
+#include "passes/numerics.h"
 #include "passes/pass.h"
+#include "tools/npy.h"
 
 static const char usage[] =
     "usage: kiln-opt [options] [FILE]\n"
@@ -41,6 +43,21 @@ static const char usage[] =
     "  --shape NAME=DIMS             ONNX input only: fix the shape of input NAME, e.g.\n"
     "                                --shape images=1x3x640x640 (repeatable; the first\n"
     "                                dimension may be N, the batch)\n"
+    "  --check-numerics              run the module on the reference kernels before the\n"
+    "                                pipeline and after every pass that changes it; fail\n"
+    "                                (exit 1) naming the first pass that moves an output\n"
+    "                                beyond the tolerance, and the output and its error\n"
+    "                                (max |new - ref| / max |ref|); inputs are random from a\n"
+    "                                fixed seed (floats in [-1,1], integers 0, bools false)\n"
+    "  --check-numerics-tol=X        the relative error allowed (default 1e-05)\n"
+    "  --check-numerics-batch=N      the batch N of random inputs (default 1, or that of\n"
+    "                                the given inputs)\n"
+    "  --check-numerics-input NAME=FILE\n"
+    "                                use FILE for input NAME instead of random values: a\n"
+    "                                .npy file (float32, float16, int64, int32, int8, uint8,\n"
+    "                                bool) or else a serialized ONNX TensorProto (.pb)\n"
+    "                                (repeatable)\n"
+    "  -v, --verbose                 with --check-numerics: one line per pass checked\n"
     "  --list-passes                 list the passes and their options\n"
     "  --version                     print kiln's version\n"
     "  -h, --help                    print this help\n"
@@ -55,6 +72,15 @@ typedef struct Options {
   const char *remark_pass;
   FeShapeOverride shapes[64];
   int nshapes;
+  bool check_numerics, verbose;
+  const char *check_tol_text, *check_batch_text; /* as given, for messages; NULL: unset */
+  double check_tol;
+  int64_t check_batch;
+  struct {
+    char *name;       /* malloc'd */
+    const char *path; /* in argv */
+  } check_inputs[64];
+  int ncheck_inputs;
 } Options;
 
 static int fail(const char *fmt, const char *arg) {
@@ -105,11 +131,53 @@ static void free_options(Options *o) {
   for (int i = 0; i < o->nshapes; i++)
     free((char *)o->shapes[i].name);
   o->nshapes = 0;
+  for (int i = 0; i < o->ncheck_inputs; i++)
+    free(o->check_inputs[i].name);
+  o->ncheck_inputs = 0;
+}
+
+/* Parses the values of the --check-numerics-* flags. Returns -1 to go on, else the exit status. */
+static int parse_check_numerics(Options *o, const char *input_text) {
+  if (input_text) {
+    const char *eq = strchr(input_text, '=');
+    if (!eq || eq == input_text || !eq[1])
+      return fail("--check-numerics-input expects NAME=FILE, got '%s'", input_text);
+    if (o->ncheck_inputs == (int)(sizeof o->check_inputs / sizeof o->check_inputs[0]))
+      return fail("%s", "too many --check-numerics-input options");
+    o->check_inputs[o->ncheck_inputs].name = strndup(input_text, (size_t)(eq - input_text));
+    o->check_inputs[o->ncheck_inputs++].path = eq + 1;
+  }
+  return -1;
+}
+
+/* Checks the --check-numerics-* values once all flags are read. */
+static int check_numerics_args(Options *o) {
+  char *end;
+  if (!o->check_numerics && (o->check_tol_text || o->check_batch_text || o->ncheck_inputs))
+    return fail("%s", o->check_tol_text ? "--check-numerics-tol needs --check-numerics"
+                      : o->check_batch_text ? "--check-numerics-batch needs --check-numerics"
+                                            : "--check-numerics-input needs --check-numerics");
+  o->check_tol = -1;
+  if (o->check_tol_text) {
+    o->check_tol = strtod(o->check_tol_text, &end);
+    if (!*o->check_tol_text || *end || !(o->check_tol >= 0) || o->check_tol > 1e300)
+      return fail("--check-numerics-tol expects a number >= 0, got '%s'", o->check_tol_text);
+  }
+  if (o->check_batch_text) {
+    errno = 0;
+    long long b = strtoll(o->check_batch_text, &end, 10);
+    if (!*o->check_batch_text || *end || errno || b < 1 || b > (1 << 20))
+      return fail("--check-numerics-batch expects an integer from 1 to 1048576, got '%s'",
+                  o->check_batch_text);
+    o->check_batch = b;
+  }
+  return -1;
 }
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, Options *o) {
   *o = (Options){.verify_each = true};
+  int status;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int err = 0;
@@ -126,9 +194,23 @@ static int parse_args(int argc, char **argv, Options *o) {
                value_flag(argc, argv, &i, "--pass-pipeline", &o->pipeline, &err) ||
                value_flag(argc, argv, &i, "-o", &o->output, &err) ||
                value_flag(argc, argv, &i, "--print-ir-before", &o->print_before, &err) ||
-               value_flag(argc, argv, &i, "--print-ir-after", &o->print_after, &err)) {
+               value_flag(argc, argv, &i, "--print-ir-after", &o->print_after, &err) ||
+               value_flag(argc, argv, &i, "--check-numerics-tol", &o->check_tol_text, &err) ||
+               value_flag(argc, argv, &i, "--check-numerics-batch", &o->check_batch_text,
+                          &err)) {
       if (err)
         return err;
+    } else if (!strcmp(a, "--check-numerics")) {
+      o->check_numerics = true;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      o->verbose = true;
+    } else if (!strncmp(a, "--check-numerics-input", 22) && (a[22] == 0 || a[22] == '=')) {
+      const char *text = NULL;
+      value_flag(argc, argv, &i, "--check-numerics-input", &text, &err);
+      if (err)
+        return err;
+      if ((status = parse_check_numerics(o, text)) >= 0)
+        return status;
     } else if (!strncmp(a, "--shape", 7) && (a[7] == 0 || a[7] == '=')) {
       const char *text = NULL;
       if (!value_flag(argc, argv, &i, "--shape", &text, &err))
@@ -170,6 +252,8 @@ static int parse_args(int argc, char **argv, Options *o) {
   }
   if (o->nshapes && !is_onnx(o->input))
     return fail("%s", "--shape applies to ONNX models (FILE.onnx) only");
+  if ((status = check_numerics_args(o)) >= 0)
+    return status;
   char msg[1024];
   if (!pass_name_list_check(o->print_before, msg, sizeof msg) ||
       !pass_name_list_check(o->print_after, msg, sizeof msg))
@@ -182,27 +266,16 @@ static char *read_input(const char *path, size_t *len) {
   FILE *f = !path || !strcmp(path, "-") ? stdin : fopen(path, "rb");
   if (!f)
     return NULL;
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
-    n += got;
-    if (n + 1 == cap) {
-      char *grown = realloc(buf, cap *= 2);
-      if (!grown)
-        free(buf);
-      buf = grown;
-    }
-  }
-  bool bad = ferror(f);
+  Buf b = {0};
+  bool ok = ir_buf_read_stream(&b, f);
   if (f != stdin)
     fclose(f);
-  if (!buf || bad) {
-    free(buf);
+  if (!ok) {
+    ir_buf_free(&b);
     return NULL;
   }
-  buf[n] = 0;
-  *len = n;
-  return buf;
+  *len = b.len;
+  return b.data;
 }
 
 /* Is the line starting at p a split marker ("// -----" with optional trailing space)? */
@@ -215,6 +288,102 @@ static bool is_split_line(const char *p, const char *end) {
     if (*p != ' ' && *p != '\t' && *p != '\r')
       return false;
   return true;
+}
+
+/* ---- --check-numerics ---- */
+
+typedef struct NumericsHook {
+  NumericsCheck *check;
+  bool verbose;
+} NumericsHook;
+
+/* The pass manager's after_pass hook: checks, and prints the error or (with -v) the step line. */
+static bool check_after_pass(void *ctx, const PassInfo *pass, int step, Module *m) {
+  NumericsHook *h = ctx;
+  bool ok = pass_numerics_check(h->check, pass, step, m);
+  if (!ok)
+    fprintf(stderr, "kiln-opt: error: %s\n", pass_numerics_message(h->check));
+  else if (h->verbose)
+    fprintf(stderr, "%s\n", pass_numerics_message(h->check));
+  return ok;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* Reads the --check-numerics-input files: .npy into owned[i] (malloc'd; the caller frees),
+ * anything else as an ONNX TensorProto into m's arena. Prints the error and returns false. */
+static bool load_check_inputs(const Options *o, Module *m, NumericsInput *in, void **owned) {
+  for (int i = 0; i < o->ncheck_inputs; i++) {
+    const char *name = o->check_inputs[i].name, *path = o->check_inputs[i].path;
+    in[i] = (NumericsInput){.name = name, .source = path};
+    char why[512] = "";
+    bool ok;
+    if (ends_with(path, ".npy")) {
+      ok = npy_read_file(path, &in[i].tensor, why, sizeof why);
+      owned[i] = in[i].tensor.data;
+    } else {
+      /* The reader reports through a Diag: capture its one line and drop its "PATH: error: ". */
+      char *text = NULL;
+      size_t len = 0;
+      FILE *mem = open_memstream(&text, &len);
+      Diag pd;
+      ir_diag_init(&pd, path, NULL, 0);
+      pd.out = mem ? mem : stderr;
+      const char *tname = NULL;
+      ok = fe_onnx_read_tensor_file(path, m, &in[i].tensor, &tname, &pd);
+      if (mem)
+        fclose(mem);
+      const char *msg = text ? text : "";
+      size_t plen = strlen(path);
+      if (!strncmp(msg, path, plen) && !strncmp(msg + plen, ": error: ", 9))
+        msg += plen + 9;
+      snprintf(why, sizeof why, "%.*s", (int)strcspn(msg, "\n"), msg);
+      free(text);
+    }
+    if (!ok) {
+      fprintf(stderr, "kiln-opt: error: --check-numerics-input %s=%s: %s\n", name, path, why);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Runs the pipeline on m under the numeric checker; prints every message. */
+static bool run_checked(const Options *o, const Pipeline *pl, Module *m, Diag *d,
+                        PassManagerOptions *pm) {
+  int n = o->ncheck_inputs;
+  NumericsInput *in = calloc((size_t)n + 1, sizeof *in);
+  void **owned = calloc((size_t)n + 1, sizeof *owned);
+  if (!in || !owned)
+    abort();
+  NumericsCheck *check = NULL;
+  char err[1024];
+  bool ok = load_check_inputs(o, m, in, owned);
+  if (ok) {
+    NumericsOptions nopt = {.tol = o->check_tol, .batch = o->check_batch, .inputs = in,
+                            .ninputs = n};
+    check = pass_numerics_begin(m, &nopt, err, sizeof err);
+    if (!check)
+      fprintf(stderr, "kiln-opt: error: %s\n", err);
+    ok = check != NULL;
+  }
+  for (int i = 0; i < n; i++)
+    free(owned[i]);
+  free(owned);
+  free(in);
+  if (!ok)
+    return false;
+  NumericsHook hook = {check, o->verbose};
+  pm->after_pass = check_after_pass;
+  pm->after_pass_ctx = &hook;
+  ok = pass_pipeline_run(pl, m, d, pm);
+  if (ok)
+    fprintf(stderr, "%s\n", pass_numerics_summary(check));
+  pass_numerics_free(check);
+  return ok;
 }
 
 /* Parses, verifies, runs the pipeline and prints one chunk into out. Returns false on error. */
@@ -244,7 +413,7 @@ static bool process(const Options *o, const Pipeline *pl, const char *name, cons
                              .verify_each = o->verify_each,
                              .print = &popt,
                              .dump = stderr};
-    ok = pass_pipeline_run(pl, m, &d, &pm);
+    ok = o->check_numerics ? run_checked(o, pl, m, &d, &pm) : pass_pipeline_run(pl, m, &d, &pm);
   }
   if (ok)
     ir_print_module(m, out, &popt);

@@ -267,26 +267,17 @@ void *fe_read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return NULL;
-  size_t cap = 1 << 16, n = 0;
-  unsigned char *buf = malloc(cap);
-  for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-    n += got;
-    if (n == cap) {
-      unsigned char *grown = realloc(buf, cap *= 2);
-      if (!grown)
-        free(buf);
-      buf = grown;
-    }
-  }
-  int err = ferror(f) ? errno : 0;
+  Buf b = {0};
+  bool ok = ir_buf_read_stream(&b, f);
+  int err = errno;
   fclose(f);
-  if (!buf || err) {
-    free(buf);
-    errno = err ? err : ENOMEM;
+  if (!ok) {
+    ir_buf_free(&b);
+    errno = err;
     return NULL;
   }
-  *len = n;
-  return buf;
+  *len = b.len;
+  return b.data;
 }
 
 char *fe_dir_name(const char *path) {

@@ -145,7 +145,7 @@ static void test_verifier_rules(void) {
   int errors = verify(m, text, sizeof text);
   CHECK(errors == 4);
   CHECK(strstr(text, "t: error: 'relu' op: expects 1 operand, got 2") != NULL);
-  CHECK(strstr(text, "'concat' op: unknown attribute 'mode' (known: axis)") != NULL);
+  CHECK(strstr(text, "'concat' op: unknown attribute 'mode' (known: axis, in_place)") != NULL);
   CHECK(strstr(text, "'concat' op: missing required attribute 'axis'") != NULL);
   CHECK(strstr(text, "'sigmoid' op: result 0 has type f32[5], but its operands give f32[4]") !=
         NULL);
