@@ -91,3 +91,13 @@ void ir_remark(Diag *d, const char *pass, Loc loc, const char *fmt, ...) {
   vreport(d, DIAG_REMARK, pass, loc, fmt, ap);
   va_end(ap);
 }
+
+bool ir_errf(char *err, size_t errlen, const char *fmt, ...) {
+  if (errlen > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return false;
+}

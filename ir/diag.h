@@ -29,6 +29,9 @@ void ir_diag_init(Diag *d, const char *filename, const char *src, size_t srclen)
 void ir_diag(Diag *d, DiagLevel level, Loc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void ir_error(Diag *d, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Formats a reason into err[errlen] (nothing when errlen is 0) and returns false: the one-line
+ * error idiom of functions that report through an err buffer rather than a Diag. */
+bool ir_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ir_note(Diag *d, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A remark from a pass: `FILE:LINE:COL: remark: [PASS] TEXT`, shown only when enabled. */
 void ir_remark(Diag *d, const char *pass, Loc loc, const char *fmt, ...)

@@ -1,4 +1,5 @@
 /* interp.c - evaluation of ops and modules through the reference kernels (see interp.h). */
+#include "ir/diag.h"
 #include "interp.h"
 
 #include <stdarg.h>
@@ -34,17 +35,6 @@ _Static_assert((int)ATTR_INT == (int)RT_ATTR_INT && (int)ATTR_FLOAT == (int)RT_A
                    (int)ATTR_TENSOR == (int)RT_ATTR_TENSOR,
                "RtAttrKind numbers AttrKind");
 
-static bool fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static bool fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (err && errlen)
-    vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return false;
-}
-
 static RtTensor to_rt(const Type *t, void *data) {
   RtTensor r = {.elem = (RtElem)t->dtype, .rank = t->rank, .data = data,
                 .quantized = t->quantized, .scale = t->scale, .zero_point = t->zero_point};
@@ -71,23 +61,23 @@ bool pass_eval_kernel(const Op *op, const Tensor *const *in, Tensor *out, char *
   }
   RtKernel kernel = rt_ref_kernels[op->kind];
   if (!kernel)
-    return fail(err, errlen, "no reference kernel (a structural op)");
+    return ir_errf(err, errlen, "no reference kernel (a structural op)");
   int nin = op->noperands, nout = op->nresults, ntensors = 0;
   for (int i = 0; i < nin; i++) {
     int64_t bytes = type_bytes(&in[i]->type);
     if (bytes < 0)
-      return fail(err, errlen, "operand %d has type %s, not static", i,
+      return ir_errf(err, errlen, "operand %d has type %s, not static", i,
                   ir_type_str(&in[i]->type));
     if (bytes > 0 && !in[i]->data)
-      return fail(err, errlen, "operand %d is elided", i);
+      return ir_errf(err, errlen, "operand %d is elided", i);
     if (in[i]->data && in[i]->nbytes != (size_t)bytes)
-      return fail(err, errlen, "operand %d holds %zu bytes, its type %s takes %lld", i,
+      return ir_errf(err, errlen, "operand %d holds %zu bytes, its type %s takes %lld", i,
                   in[i]->nbytes, ir_type_str(&in[i]->type), (long long)bytes);
   }
   for (int i = 0; i < nout; i++) {
     int64_t bytes = type_bytes(&out[i].type);
     if (bytes < 0 || out[i].nbytes != (size_t)bytes)
-      return fail(err, errlen, "result %d has type %s, not static or not matching its buffer", i,
+      return ir_errf(err, errlen, "result %d has type %s, not static or not matching its buffer", i,
                   ir_type_str(&out[i].type));
   }
   for (int i = 0; i < op->nattrs; i++)
@@ -134,7 +124,7 @@ bool pass_eval_kernel(const Op *op, const Tensor *const *in, Tensor *out, char *
         memcpy(t.dims, rout[i].dims, sizeof t.dims[0] * (size_t)t.rank);
       int64_t bytes = t.rank >= 0 && t.rank <= IR_MAX_RANK ? type_bytes(&t) : -1;
       if (bytes < 0 || (size_t)bytes > out[i].nbytes)
-        ok = fail(err, errlen, "the kernel gave result %d a shape past its bound %s", i,
+        ok = ir_errf(err, errlen, "the kernel gave result %d a shape past its bound %s", i,
                   ir_type_str(&out[i].type));
       else
         out[i].type = t, out[i].nbytes = (size_t)bytes;
@@ -143,7 +133,7 @@ bool pass_eval_kernel(const Op *op, const Tensor *const *in, Tensor *out, char *
   free(attrs);
   if (st == RT_OK)
     return ok;
-  return fail(err, errlen, "%s", *why ? why : rt_status_str(st));
+  return ir_errf(err, errlen, "%s", *why ? why : rt_status_str(st));
 }
 
 bool pass_eval_bound(const Op *op, const Tensor *const *in, Type *out, char *err,
@@ -156,13 +146,13 @@ bool pass_eval_bound(const Op *op, const Tensor *const *in, Type *out, char *err
   bool ok = true;
   for (int i = 0; ok && i < nin; i++) {
     ok = type_bytes(&in[i]->type) >= 0 ||
-         fail(err, errlen, "operand %d has type %s, not static", i, ir_type_str(&in[i]->type));
+         ir_errf(err, errlen, "operand %d has type %s, not static", i, ir_type_str(&in[i]->type));
     rin[i] = to_rt(&in[i]->type, in[i]->data);
   }
   char why[256] = "";
   int st = ok ? rt_ref_bound(op->kind, rin, nin, rout, nout, why, sizeof why) : RT_OK;
   if (ok && st != RT_OK)
-    ok = fail(err, errlen, "%s", *why ? why : rt_status_str(st));
+    ok = ir_errf(err, errlen, "%s", *why ? why : rt_status_str(st));
   for (int i = 0; ok && i < nout; i++)
     out[i] = ir_type_make((DType)rout[i].elem, rout[i].rank, rout[i].dims);
   free(rin);
@@ -175,7 +165,7 @@ static bool fail_op(const Module *m, const Op *op, char *err, size_t errlen) {
   if (op->nresults > 0)
     ir_value_label(m, op->results[0], label, sizeof label);
   snprintf(why, sizeof why, "%s", err ? err : "");
-  return fail(err, errlen, "'%s' op (%s): %s", ir_op_name(op->kind), label, why);
+  return ir_errf(err, errlen, "'%s' op (%s): %s", ir_op_name(op->kind), label, why);
 }
 
 bool pass_eval_op(Module *m, const Op *op, const Tensor *const *in, Tensor *out, char *err,
@@ -190,7 +180,7 @@ bool pass_eval_op(Module *m, const Op *op, const Tensor *const *in, Tensor *out,
     const Type *t = data_shape ? &bound[i] : &op->results[i]->type;
     int64_t bytes = type_bytes(t);
     if (bytes < 0) {
-      fail(err, errlen, "result %d has type %s, not known and static", i, ir_type_str(t));
+      ir_errf(err, errlen, "result %d has type %s, not known and static", i, ir_type_str(t));
       return fail_op(m, op, err, errlen);
     }
     out[i] = (Tensor){*t, ir_arena_alloc(m->arena, (size_t)bytes), (size_t)bytes};
@@ -232,7 +222,7 @@ static bool run_block(Interp *ip, const Block *b);
 static Type *infer_on_values(const Op *op, const Tensor *const *in, char *err, size_t errlen) {
   Type saved[16];
   if (op->noperands > 16) {
-    fail(err, errlen, "too many operands to infer a data-dependent shape");
+    ir_errf(err, errlen, "too many operands to infer a data-dependent shape");
     return NULL;
   }
   for (int i = 0; i < op->noperands; i++) {
@@ -254,7 +244,7 @@ static bool run_op(Interp *ip, const Op *op) {
     abort();
   for (int i = 0; ok && i < op->noperands; i++) {
     Slot *s = &ip->slots[op->operands[i].value->id];
-    ok = s->set || fail(ip->err, ip->errlen, "operand %d has no value", i);
+    ok = s->set || ir_errf(ip->err, ip->errlen, "operand %d has no value", i);
     in[i] = &s->t;
   }
   bool data_shape = ir_ops[op->kind].flags & F_DATA_SHAPE; /* results sized by the kernel */
@@ -269,7 +259,7 @@ static bool run_op(Interp *ip, const Op *op) {
   for (int i = 0; ok && i < op->nresults; i++) {
     Type t = data_shape ? bound[i] : dynamic ? dynamic[i] : bind_batch(ip, op->results[i]->type);
     int64_t bytes = type_bytes(&t);
-    ok = bytes >= 0 || fail(ip->err, ip->errlen, "result %d has type %s, not known (run "
+    ok = bytes >= 0 || ir_errf(ip->err, ip->errlen, "result %d has type %s, not known (run "
                             "infer-shapes first)", i, ir_type_str(&t));
     out[i] = (Tensor){t, ok ? calloc((size_t)(bytes > 0 ? bytes : 1), 1) : NULL,
                       (size_t)(ok ? bytes : 0)};
@@ -295,7 +285,7 @@ static bool run_region(Interp *ip, const Op *op) {
     return false;
   const Op *y = op->body->last;
   if (!y || y->kind != OP_YIELD || y->noperands != op->nresults) {
-    fail(ip->err, ip->errlen, "the region does not end in a yield of %d values", op->nresults);
+    ir_errf(ip->err, ip->errlen, "the region does not end in a yield of %d values", op->nresults);
     return fail_op(ip->m, op, ip->err, ip->errlen);
   }
   for (int i = 0; i < op->nresults; i++) {
@@ -320,7 +310,7 @@ static bool run_block(Interp *ip, const Block *b) {
 static bool bind_inputs(Interp *ip, const Tensor *inputs, int ninputs) {
   Module *m = ip->m;
   if (ninputs != m->ninputs)
-    return fail(ip->err, ip->errlen, "%d inputs given, the module has %d", ninputs, m->ninputs);
+    return ir_errf(ip->err, ip->errlen, "%d inputs given, the module has %d", ninputs, m->ninputs);
   for (int i = 0; i < ninputs; i++) {
     const Value *v = m->inputs[i];
     const Type *want = &v->type, *got = &inputs[i].type;
@@ -333,18 +323,18 @@ static bool bind_inputs(Interp *ip, const Tensor *inputs, int ninputs) {
     if (!match) {
       char g[128];
       snprintf(g, sizeof g, "%s", ir_type_str(got));
-      return fail(ip->err, ip->errlen, "input %s has type %s, expected %s", name, g,
+      return ir_errf(ip->err, ip->errlen, "input %s has type %s, expected %s", name, g,
                   ir_type_str(want));
     }
     if (ir_type_is_batched(want)) {
       if (ip->batch >= 0 && got->dims[0] != ip->batch)
-        return fail(ip->err, ip->errlen, "input %s has batch %lld, an earlier input %lld", name,
+        return ir_errf(ip->err, ip->errlen, "input %s has batch %lld, an earlier input %lld", name,
                     (long long)got->dims[0], (long long)ip->batch);
       ip->batch = got->dims[0];
     }
     int64_t bytes = type_bytes(got);
     if ((bytes > 0 && !inputs[i].data) || inputs[i].nbytes != (size_t)bytes)
-      return fail(ip->err, ip->errlen, "input %s holds %zu bytes, its type takes %lld", name,
+      return ir_errf(ip->err, ip->errlen, "input %s holds %zu bytes, its type takes %lld", name,
                   inputs[i].nbytes, (long long)bytes);
     ip->slots[v->id] = (Slot){inputs[i], true, false};
   }
@@ -355,7 +345,7 @@ static bool bind_inputs(Interp *ip, const Tensor *inputs, int ninputs) {
     if (!w->tensor || (!w->tensor->data && type_bytes(&w->type) > 0)) {
       char name[128];
       ir_value_label(m, w, name, sizeof name);
-      return fail(ip->err, ip->errlen, "weight %s is elided", name);
+      return ir_errf(ip->err, ip->errlen, "weight %s is elided", name);
     }
     ip->slots[w->id] = (Slot){*w->tensor, true, false};
   }
@@ -366,9 +356,9 @@ bool pass_interp_module(Module *m, const Tensor *inputs, int ninputs, Tensor *ou
                         int noutputs, char *err, size_t errlen) {
   const Op *out = ir_module_output(m);
   if (!out || out->kind != OP_OUTPUT)
-    return fail(err, errlen, "the module has no output op");
+    return ir_errf(err, errlen, "the module has no output op");
   if (noutputs != out->noperands)
-    return fail(err, errlen, "%d outputs requested, the module has %d", noutputs,
+    return ir_errf(err, errlen, "%d outputs requested, the module has %d", noutputs,
                 out->noperands);
   Interp ip = {m, calloc((size_t)(m->next_id + 1), sizeof(Slot)), -1, err, errlen};
   if (!ip.slots)
@@ -376,7 +366,7 @@ bool pass_interp_module(Module *m, const Tensor *inputs, int ninputs, Tensor *ou
   bool ok = bind_inputs(&ip, inputs, ninputs) && run_block(&ip, &m->body);
   for (int j = 0; ok && j < noutputs; j++) {
     const Slot *s = &ip.slots[out->operands[j].value->id];
-    ok = s->set || fail(err, errlen, "output %d has no value", j);
+    ok = s->set || ir_errf(err, errlen, "output %d has no value", j);
     if (ok) {
       outputs[j] = (Tensor){s->t.type, ir_arena_alloc(m->arena, s->t.nbytes ? s->t.nbytes : 1),
                             s->t.nbytes};

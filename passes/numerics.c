@@ -3,6 +3,7 @@
  * Memory: inputs and reference outputs are malloc'd copies owned by the checker, since passes
  * rewrite the module (and the interpreter leaves its outputs in the module's arena, which grows
  * by one set of outputs per rerun). */
+#include "ir/diag.h"
 #include "numerics.h"
 
 #include <math.h>
@@ -33,16 +34,6 @@ struct NumericsCheck {
   char msg[1024];
   char summary[128];
 };
-
-static bool fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static bool fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return false;
-}
 
 static void *xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
@@ -116,7 +107,7 @@ static bool check_result_types(Op *op, void *ctx) {
     if (!ir_type_is_known(&op->results[i]->type)) {
       char label[128];
       ir_value_label(w->m, op->results[i], label, sizeof label);
-      w->ok = fail(w->err, w->errlen,
+      w->ok = ir_errf(w->err, w->errlen,
                    "--check-numerics: %s ('%s' op) has type %s: every type must be known "
                    "before the pipeline; run infer-shapes first (kiln-opt FILE -p infer-shapes "
                    "| kiln-opt - --check-numerics ...)",
@@ -131,7 +122,7 @@ static bool check_module(const Module *m, char *err, size_t errlen) {
   for (int i = 0; i < m->ninputs; i++)
     if (!ir_type_is_known(&m->inputs[i]->type)) {
       ir_value_label(m, m->inputs[i], label, sizeof label);
-      return fail(err, errlen,
+      return ir_errf(err, errlen,
                   "--check-numerics: input %s has type %s: every type must be known before "
                   "the pipeline",
                   label, ir_type_str(&m->inputs[i]->type));
@@ -140,10 +131,10 @@ static bool check_module(const Module *m, char *err, size_t errlen) {
     const Value *w = m->weights[i];
     ir_value_label(m, w, label, sizeof label);
     if (!ir_type_is_known(&w->type) || ir_type_is_batched(&w->type))
-      return fail(err, errlen, "--check-numerics: weight %s has type %s, not static", label,
+      return ir_errf(err, errlen, "--check-numerics: weight %s has type %s, not static", label,
                   ir_type_str(&w->type));
     if (!w->tensor || (!w->tensor->data && ir_type_numel(&w->type) > 0))
-      return fail(err, errlen,
+      return ir_errf(err, errlen,
                   "--check-numerics: weight %s is elided: the reference run needs its data",
                   label);
   }
@@ -217,7 +208,7 @@ static bool make_inputs(NumericsCheck *c, const Module *m, const NumericsOptions
       Buf names = {0};
       for (int k = 0; k < m->ninputs; k++)
         ir_buf_printf(&names, "%s%s", k ? ", " : "", input_name(m->inputs[k]));
-      ok = fail(err, errlen,
+      ok = ir_errf(err, errlen,
                 "--check-numerics-input %s=%s: the module has no input '%s'; its inputs: %s",
                 in->name, in->source, in->name, m->ninputs ? ir_buf_str(&names) : "none");
       ir_buf_free(&names);
@@ -225,21 +216,21 @@ static bool make_inputs(NumericsCheck *c, const Module *m, const NumericsOptions
     }
     const Type *want = &m->inputs[i]->type;
     if (given[i]) {
-      ok = fail(err, errlen, "--check-numerics-input %s=%s: input '%s' is already given (by %s)",
+      ok = ir_errf(err, errlen, "--check-numerics-input %s=%s: input '%s' is already given (by %s)",
                 in->name, in->source, in->name, opt->inputs[given[i] - 1].source);
     } else if (!type_fits(&in->tensor.type, want)) {
       char got[128];
       snprintf(got, sizeof got, "%s", ir_type_str(&in->tensor.type));
-      ok = fail(err, errlen,
+      ok = ir_errf(err, errlen,
                 "--check-numerics-input %s=%s: the tensor has type %s, input '%s' expects %s",
                 in->name, in->source, got, in->name, ir_type_str(want));
     } else if (ir_type_is_batched(want) && batch >= 0 && in->tensor.type.dims[0] != batch) {
-      ok = fail(err, errlen,
+      ok = ir_errf(err, errlen,
                 "--check-numerics-input %s=%s: batch %lld, but %s has batch %lld", in->name,
                 in->source, (long long)in->tensor.type.dims[0], batch_from, (long long)batch);
     } else if (ir_type_is_batched(want) && opt->batch > 0 &&
                in->tensor.type.dims[0] != opt->batch) {
-      ok = fail(err, errlen,
+      ok = ir_errf(err, errlen,
                 "--check-numerics-input %s=%s: batch %lld, but --check-numerics-batch is %lld",
                 in->name, in->source, (long long)in->tensor.type.dims[0],
                 (long long)opt->batch);
@@ -263,7 +254,7 @@ static bool make_inputs(NumericsCheck *c, const Module *m, const NumericsOptions
     if (given[i]) {
       const Tensor *src = &opt->inputs[given[i] - 1].tensor;
       if (src->nbytes != nbytes || (nbytes && !src->data))
-        ok = fail(err, errlen, "--check-numerics-input %s=%s: holds %zu bytes, its type %s "
+        ok = ir_errf(err, errlen, "--check-numerics-input %s=%s: holds %zu bytes, its type %s "
                   "takes %zu", input_name(m->inputs[i]), opt->inputs[given[i] - 1].source,
                   src->nbytes, ir_type_str(&t), nbytes);
       else if (nbytes)
@@ -294,7 +285,7 @@ static bool run(NumericsCheck *c, Module *m, Tensor **outputs, int *noutputs, ch
                 size_t errlen) {
   const Op *out = ir_module_output(m);
   if (!out || out->kind != OP_OUTPUT)
-    return fail(err, errlen, "the module has no output op");
+    return ir_errf(err, errlen, "the module has no output op");
   *noutputs = out->noperands;
   *outputs = calloc((size_t)out->noperands + 1, sizeof **outputs);
   if (!*outputs)
@@ -390,7 +381,7 @@ NumericsCheck *pass_numerics_begin(Module *m, const NumericsOptions *opt, char *
   int nouts = 0;
   char why[768];
   if (!run(c, m, &outs, &nouts, why, sizeof why)) {
-    fail(err, errlen, "--check-numerics: the module does not run before the pipeline: %s", why);
+    ir_errf(err, errlen, "--check-numerics: the module does not run before the pipeline: %s", why);
     free(outs);
     pass_numerics_free(c);
     return NULL;
@@ -434,7 +425,7 @@ bool pass_numerics_check(NumericsCheck *c, const PassInfo *pass, int step, Modul
              "--check-numerics: after pass '%s' (step %d) the module does not run: %s",
              pass->name, step, why);
   else if (nouts != c->noutputs)
-    ok = fail(c->msg, sizeof c->msg,
+    ok = ir_errf(c->msg, sizeof c->msg,
               "--check-numerics: pass '%s' (step %d) changed the number of outputs from %d "
               "to %d", pass->name, step, c->noutputs, nouts);
   double step_err = 0;
@@ -443,7 +434,7 @@ bool pass_numerics_check(NumericsCheck *c, const PassInfo *pass, int step, Modul
     if (!ir_type_equal(&r->t.type, &outs[j].type)) {
       char was[128];
       snprintf(was, sizeof was, "%s", ir_type_str(&r->t.type));
-      ok = fail(c->msg, sizeof c->msg,
+      ok = ir_errf(c->msg, sizeof c->msg,
                 "--check-numerics: pass '%s' (step %d) changed the type of output '%s' from %s "
                 "to %s", pass->name, step, r->name, was, ir_type_str(&outs[j].type));
       break;
@@ -456,13 +447,13 @@ bool pass_numerics_check(NumericsCheck *c, const PassInfo *pass, int step, Modul
       char a[32], b[32];
       format_int(&r->t, d.at, a, sizeof a);
       format_int(&outs[j], d.at, b, sizeof b);
-      ok = fail(c->msg, sizeof c->msg,
+      ok = ir_errf(c->msg, sizeof c->msg,
                 "--check-numerics: pass '%s' (step %d) changed output '%s': %s%s outputs must "
                 "match exactly (at element %lld: %s vs %s)",
                 pass->name, step, r->name, r->t.type.quantized ? "quantized " : "",
                 ir_dtype_name(r->t.type.dtype), (long long)d.at, a, b);
     } else if (!(d.err <= c->tol)) {
-      ok = fail(c->msg, sizeof c->msg,
+      ok = ir_errf(c->msg, sizeof c->msg,
                 "--check-numerics: pass '%s' (step %d) changed output '%s': max relative error "
                 "%.1e > %g (at element %lld: %.6g vs %.6g)",
                 pass->name, step, r->name, d.err, c->tol, (long long)d.at,

@@ -5,7 +5,7 @@
 #include "kiln.h"
 #include "runtime/rt.h"
 
-static _Thread_local char last_error[1024];
+static _Thread_local char last_error[8192];
 
 const char *kiln_version(void) { return KILN_VERSION_STRING; }
 
@@ -18,6 +18,7 @@ const char *kiln_status_name(kiln_status s) {
   case KILN_ERROR_DEVICE: return "KILN_ERROR_DEVICE";
   case KILN_ERROR_OUT_OF_MEMORY: return "KILN_ERROR_OUT_OF_MEMORY";
   case KILN_ERROR_UNSUPPORTED: return "KILN_ERROR_UNSUPPORTED";
+  case KILN_ERROR_EXECUTION: return "KILN_ERROR_EXECUTION";
   }
   return "unknown status";
 }

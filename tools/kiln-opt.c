@@ -15,6 +15,7 @@
 #include "ir/diag.h"
 #include "passes/numerics.h"
 #include "passes/pass.h"
+#include "tools/common.h"
 #include "tools/npy.h"
 
 static const char usage[] =
@@ -120,11 +121,6 @@ static bool value_flag(int argc, char **argv, int *i, const char *name, const ch
   }
   *out = argv[++*i];
   return true;
-}
-
-static bool is_onnx(const char *path) {
-  size_t n = path ? strlen(path) : 0;
-  return n >= 5 && !strcmp(path + n - 5, ".onnx");
 }
 
 static void free_options(Options *o) {
@@ -250,7 +246,7 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->input = a;
     }
   }
-  if (o->nshapes && !is_onnx(o->input))
+  if (o->nshapes && !tool_is_onnx(o->input))
     return fail("%s", "--shape applies to ONNX models (FILE.onnx) only");
   if ((status = check_numerics_args(o)) >= 0)
     return status;
@@ -259,23 +255,6 @@ static int parse_args(int argc, char **argv, Options *o) {
       !pass_name_list_check(o->print_after, msg, sizeof msg))
     return fail("%s", msg);
   return -1;
-}
-
-/* Reads a whole file (or stdin for NULL or "-") into a NUL-terminated heap buffer. */
-static char *read_input(const char *path, size_t *len) {
-  FILE *f = !path || !strcmp(path, "-") ? stdin : fopen(path, "rb");
-  if (!f)
-    return NULL;
-  Buf b = {0};
-  bool ok = ir_buf_read_stream(&b, f);
-  if (f != stdin)
-    fclose(f);
-  if (!ok) {
-    ir_buf_free(&b);
-    return NULL;
-  }
-  *len = b.len;
-  return b.data;
 }
 
 /* Is the line starting at p a split marker ("// -----" with optional trailing space)? */
@@ -394,18 +373,13 @@ static bool process(const Options *o, const Pipeline *pl, const char *name, cons
   d.line_offset = line_offset;
   d.remarks = o->remarks;
   d.remark_pass = o->remark_pass;
-  Module *m;
-  if (is_onnx(o->input)) {
-    FeOnnxOptions fo = {.shapes = o->shapes, .nshapes = o->nshapes};
-    m = fe_onnx_import_file(o->input, &fo, &d);
-  } else {
-    m = fe_parse_text(src, len, &d);
-  }
+  FeOnnxOptions fo = {.shapes = o->shapes, .nshapes = o->nshapes};
+  Module *m = tool_load_module(o->input, src, len, &fo, &d);
   if (!m)
     return false;
   PrintOptions popt = {.elide_constants = o->elide};
-  bool ok = ir_verify(m, &d) == 0;
-  if (ok) {
+  bool ok = true;
+  {
     PassManagerOptions pm = {.print_before = o->print_before,
                              .print_after = o->print_after,
                              .print_before_all = o->print_before_all,
@@ -418,47 +392,6 @@ static bool process(const Options *o, const Pipeline *pl, const char *name, cons
   if (ok)
     ir_print_module(m, out, &popt);
   ir_module_free(m);
-  return ok;
-}
-
-/* Writes text to path through a temporary file in the same directory and a rename, so an
- * error never leaves a partial file. */
-static bool write_output(const char *path, const Buf *text) {
-  if (!path) {
-    fwrite(ir_buf_str(text), 1, text->len, stdout);
-    return fflush(stdout) == 0;
-  }
-  struct stat st;
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-    /* /dev/null, a pipe: nothing partial can be left behind, so write straight to it. */
-    FILE *f = fopen(path, "wb");
-    bool ok = f && fwrite(ir_buf_str(text), 1, text->len, f) == text->len;
-    ok = (f && fclose(f) == 0) && ok;
-    if (!ok)
-      fprintf(stderr, "kiln-opt: error: cannot write '%s': %s\n", path, strerror(errno));
-    return ok;
-  }
-  size_t n = strlen(path);
-  char *tmp = malloc(n + 16);
-  if (!tmp)
-    return false;
-  snprintf(tmp, n + 16, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    fprintf(stderr, "kiln-opt: error: cannot write '%s': %s\n", path, strerror(errno));
-    free(tmp);
-    return false;
-  }
-  FILE *f = fdopen(fd, "wb");
-  bool ok = f && fwrite(ir_buf_str(text), 1, text->len, f) == text->len;
-  ok = (f && fclose(f) == 0) && ok;
-  if (ok && rename(tmp, path) != 0)
-    ok = false;
-  if (!ok) {
-    fprintf(stderr, "kiln-opt: error: cannot write '%s': %s\n", path, strerror(errno));
-    remove(tmp);
-  }
-  free(tmp);
   return ok;
 }
 
@@ -475,13 +408,13 @@ int main(int argc, char **argv) {
     free_options(&o);
     return fail("%s", err);
   }
-  if (is_onnx(o.input) && o.split) {
+  if (tool_is_onnx(o.input) && o.split) {
     free_options(&o);
     return fail("%s", "--split-input-file applies to textual IR only");
   }
   const char *name = o.input && strcmp(o.input, "-") ? o.input : "<stdin>";
   size_t len = 0;
-  char *src = read_input(o.input, &len);
+  char *src = tool_read_file(o.input, &len);
   if (!src) {
     fprintf(stderr, "kiln-opt: error: cannot read '%s': %s\n", name, strerror(errno));
     pass_pipeline_free(&pl);
@@ -513,7 +446,7 @@ int main(int argc, char **argv) {
   }
   /* Chunks that succeeded still print to stdout; a file is written only when all did. */
   if (ok || !o.output)
-    ok = write_output(o.output, &out) && ok;
+    ok = tool_write_file("kiln-opt", o.output, ir_buf_str(&out), out.len) && ok;
   ir_buf_free(&out);
   free(src);
   pass_pipeline_free(&pl);

@@ -70,8 +70,6 @@ const char *fe_onnx_type_name(int32_t et); /* "FLOAT", "STRING", ... */
 /* Decodes a TensorProto (typed fields, raw_data or external data) with every size checked. */
 bool fe_const_from_tensor(FeCtx *c, const Onnx__TensorProto *t, FeConst *out);
 void fe_const_free(FeConst *k);
-/* Reads a whole file into a heap buffer; NULL with errno set on failure. */
-void *fe_read_file(const char *path, size_t *len);
 /* The directory part of path ("." when none), in a heap string. */
 char *fe_dir_name(const char *path);
 

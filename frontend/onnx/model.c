@@ -39,6 +39,48 @@ static const struct {
     {ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16, "BFLOAT16", DT_BF16},
 };
 
+/* The ONNX element type of dt; 0 (UNDEFINED) when ONNX has none. */
+static int32_t onnx_from_dtype(DType dt) {
+  for (size_t i = 0; i < sizeof elem_types / sizeof elem_types[0]; i++)
+    if (elem_types[i].dt == dt)
+      return elem_types[i].onnx;
+  return 0;
+}
+
+bool fe_onnx_write_tensor_file(const char *path, const char *name, const Type *t, const void *data,
+                               char *err, size_t errlen) {
+  int32_t et = onnx_from_dtype(t->dtype);
+  int64_t numel = ir_type_numel(t);
+  if (!et || numel < 0) {
+    snprintf(err, errlen, "type %s has no ONNX TensorProto form", ir_type_str(t));
+    return false;
+  }
+  Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
+  int64_t dims[IR_MAX_RANK];
+  for (int i = 0; i < t->rank; i++)
+    dims[i] = t->dims[i];
+  tp.n_dims = (size_t)t->rank;
+  tp.dims = dims;
+  tp.has_data_type = 1;
+  tp.data_type = et;
+  tp.name = (char *)name;
+  tp.has_raw_data = 1;
+  tp.raw_data.len = (size_t)numel * ir_dtype_size(t->dtype);
+  tp.raw_data.data = (uint8_t *)data;
+  size_t n = onnx__tensor_proto__get_packed_size(&tp);
+  uint8_t *buf = malloc(n ? n : 1);
+  if (!buf)
+    abort();
+  onnx__tensor_proto__pack(&tp, buf);
+  FILE *f = fopen(path, "wb");
+  bool ok = f && fwrite(buf, 1, n, f) == n;
+  ok = (f && fclose(f) == 0) && ok;
+  free(buf);
+  if (!ok)
+    snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+  return ok;
+}
+
 bool fe_dtype_from_onnx(int32_t et, DType *out) {
   for (size_t i = 0; i < sizeof elem_types / sizeof elem_types[0]; i++)
     if (elem_types[i].onnx == et) {

@@ -51,6 +51,14 @@ Module *fe_onnx_import(const void *data, size_t len, const char *filename, const
 bool fe_onnx_read_tensor_file(const char *path, Module *m, Tensor *out, const char **name,
                               Diag *d);
 
+/* Reads a whole file into a NUL-terminated heap buffer (free() it); NULL with errno set. */
+void *fe_read_file(const char *path, size_t *len);
+
+/* Writes data (numel(t) elements of t's dtype, little-endian) as a serialized TensorProto named
+ * name, in raw_data, as the ONNX test data stores tensors. False with the reason in err. */
+bool fe_onnx_write_tensor_file(const char *path, const char *name, const Type *t, const void *data,
+                               char *err, size_t errlen);
+
 /* Parses "NAME=1x3x640x640" (the last '=' separates, so NAME may contain '='; "NAME=" is a
  * scalar; the first dimension may be N, the batch). out->name is a malloc'd copy of NAME the
  * caller frees. False with a message in err (and nothing to free). */
