@@ -9,7 +9,12 @@ config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kiln_obj_root, "test", "lit")
 config.substitutions.append(("%kiln-src", config.kiln_src_root))
-config.substitutions.append(("%kiln-opt", os.path.join(config.kiln_tools_dir, "kiln-opt")))
+for tool in ("kiln-opt", "kiln-compile", "kiln-run", "kiln-inspect"):
+    config.substitutions.append(("%" + tool, os.path.join(config.kiln_tools_dir, tool)))
+# Engines run on the CPU (POCL) in tests, whatever else is installed, and never touch the user's
+# program-binary cache.
+config.environment["KILN_DEVICE"] = "cpu"
+config.environment["XDG_CACHE_HOME"] = os.path.join(config.test_exec_root, "cache")
 config.substitutions.append(("FileCheck", config.filecheck))
 config.substitutions.append(("%not", config.not_tool))
 # ONNX lit tests build their models with Debian's python3 (python3-onnx, python3-numpy), not
