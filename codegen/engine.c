@@ -32,15 +32,10 @@ typedef struct Writer {
   int next;
 } Writer;
 
-/* The plan tensor id of v, writing its `tensor` record (and `strides` when not contiguous) the
- * first time. */
-static int tensor_id(Writer *w, const Value *v) {
-  if (w->id_of[v->id])
-    return w->id_of[v->id] - 1;
-  const CgTensor *t = cg_memory_tensor(&w->e->mem, v);
+/* Writes the `tensor` record of t as plan tensor id (and `strides` when not contiguous). */
+static int write_tensor(Writer *w, const CgTensor *t) {
   Buf *b = &w->e->plan;
   int id = w->next++;
-  w->id_of[v->id] = id + 1;
   ir_buf_printf(b, "tensor %d %s %llu %s %d %d", id, t->pool == CG_POOL_ACT ? "act" : "weights",
                 (unsigned long long)t->offset, ir_dtype_name(t->type.dtype),
                 ir_type_is_batched(&t->type), t->type.rank);
@@ -59,6 +54,13 @@ static int tensor_id(Writer *w, const Value *v) {
     ir_buf_putc(b, '\n');
   }
   return id;
+}
+
+/* The plan tensor id of v, writing its record the first time. */
+static int tensor_id(Writer *w, const Value *v) {
+  if (!w->id_of[v->id])
+    w->id_of[v->id] = write_tensor(w, cg_memory_tensor(&w->e->mem, v)) + 1;
+  return w->id_of[v->id] - 1;
 }
 
 static bool write_attr(Buf *b, const Attr *a, char *err, size_t errlen) {
@@ -172,14 +174,31 @@ bool cg_build_engine(const Module *m, const CgOptions *opt, CgEngine *e, CgProgr
     cg_put_name(b, m->inputs[i]->name ? m->inputs[i]->name : "input");
     ir_buf_printf(b, " %d\n", id);
   }
+  /* A constant output is bound to its copy in the activation pool (memory.h); the copies are
+   * the first steps. */
+  int *copy_from = calloc((size_t)out->noperands + 1, sizeof *copy_from);
+  int *copy_to = calloc((size_t)out->noperands + 1, sizeof *copy_to);
+  if (!copy_from || !copy_to)
+    abort();
   for (int i = 0; i < out->noperands; i++) {
+    const CgTensor *ct = &e->mem.const_output[i];
     int id = tensor_id(&w, out->operands[i].value);
+    copy_to[i] = -1;
+    if (ct->type.dtype != DT_UNKNOWN) {
+      copy_from[i] = id;
+      id = copy_to[i] = write_tensor(&w, ct);
+    }
     char fallback[32];
     snprintf(fallback, sizeof fallback, "output_%d", i);
     ir_buf_puts(b, "output ");
     cg_put_name(b, names && i < names->n ? names->strings[i] : fallback);
     ir_buf_printf(b, " %d\n", id);
   }
+  for (int i = 0; i < out->noperands; i++)
+    if (copy_to[i] >= 0)
+      ir_buf_printf(b, "host identity 1 1 %d %d attrs 0\n", copy_from[i], copy_to[i]);
+  free(copy_from);
+  free(copy_to);
   bool ok = true;
   for (int s = 0, k = 0; ok && s < e->mem.nsteps; s++)
     if (e->mem.steps[s].kind == CG_STEP_KERNEL)

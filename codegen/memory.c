@@ -279,6 +279,17 @@ bool cg_plan_memory(const Module *m, const CgOptions *opt, CgMemory *mem, char *
   for (int i = 0; p.ok && i < out->noperands; i++)
     touch(&p, out->operands[i].value, mem->nsteps);
 
+  /* Constant outputs: a buffer of their own in the activation pool. */
+  int *const_buf = xcalloc((size_t)(out ? out->noperands : 0) + 1, sizeof *const_buf);
+  for (int i = 0; p.ok && i < out->noperands; i++) {
+    const Value *v = out->operands[i].value;
+    const_buf[i] = -1;
+    if (p.home[v->id].buf >= 0)
+      continue;
+    const_buf[i] = new_buffer(&p, (uint64_t)bytes_of(&p, &v->type));
+    p.bufs[const_buf[i]].first = -1;
+    p.bufs[const_buf[i]].last = mem->nsteps;
+  }
   if (p.ok) {
     place(&p);
     /* Weights: the ones some step reads, in module order. */
@@ -304,6 +315,21 @@ bool cg_plan_memory(const Module *m, const CgOptions *opt, CgMemory *mem, char *
       else
         mem->tensor[id].type = ir_type_unknown();
   }
+  if (p.ok) {
+    mem->noutputs = out->noperands;
+    mem->const_output = xcalloc((size_t)out->noperands + 1, sizeof *mem->const_output);
+    for (int i = 0; i < out->noperands; i++) {
+      CgTensor *t = &mem->const_output[i];
+      if (const_buf[i] < 0) {
+        t->type = ir_type_unknown();
+        continue;
+      }
+      const Value *v = out->operands[i].value;
+      *t = (CgTensor){.pool = CG_POOL_ACT, .offset = p.bufs[const_buf[i]].offset, .type = v->type};
+      cg_contiguous_strides(&v->type, t->strides);
+    }
+  }
+  free(const_buf);
   mem->nbuffers = p.nbufs;
   mem->buffers = p.bufs;
   mem->buffer_of = xcalloc((size_t)m->next_id, sizeof *mem->buffer_of);
@@ -321,6 +347,7 @@ void cg_memory_free(CgMemory *mem) {
   free(mem->tensor);
   free(mem->buffers);
   free(mem->buffer_of);
+  free(mem->const_output);
   *mem = (CgMemory){0};
 }
 

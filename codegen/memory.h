@@ -43,6 +43,12 @@ typedef struct CgMemory {
   CgBuffer *buffers;
   int nbuffers;
   int *buffer_of; /* per value id: its buffer, or -1 (weights, no storage) */
+  /* Graph outputs that are constants (folded at compile time) live in the weights pool, but
+   * bindings are read from the activation pool: each gets a buffer there, live throughout, that
+   * the engine fills once per run with a copy. const_output[i] is that tensor for output i, or
+   * has DT_UNKNOWN when output i is computed. */
+  CgTensor *const_output;
+  int noutputs;
 } CgMemory;
 
 /* Plans m (after segment and fuse: top-level segments, then the output op). false with a reason

@@ -4,13 +4,12 @@
  * Registry decisions made here rather than per attribute: top_k carries no F_DEVICE (ops.def)
  * because it is a sort, and no device sort kernel is planned; it runs on the host.
  *
- * Attribute rules (values no device kernel is planned for; everything else F_DEVICE accepts):
+ * Attribute rules (values no device kernel is planned for; everything else F_DEVICE accepts).
+ * What the emitters of today handle is codegen's word (cg_op_supported), which drivers add on
+ * top of this through pass_device_ok; these rules are the ones that hold whatever the emitters:
  *   max_pool with a second result      the argmax indices output (training/unpooling only)
- *   resize mode 'cubic'                bicubic needs a 4x4 stencil emitter of its own
  *   resize coordinate_transformation_mode 'tf_crop_and_resize'
  *                                      reads a runtime roi tensor; rare outside TF exports
- *   pad mode 'wrap'                    circular padding; the pad emitter does constant,
- *                                      reflect and edge only
  *   scatter_elements / scatter_nd with a reduction other than 'none'
  *                                      colliding indices need atomic float updates, which
  *                                      portable OpenCL C does not have */
@@ -65,17 +64,9 @@ static bool attrs_ok(const Op *op, char *why, size_t n) {
       return fail(why, n, "attribute: max_pool indices output");
     break;
   case OP_RESIZE:
-    s = ir_attr_string(op, "mode", "nearest");
-    if (strcmp(s, "cubic") == 0)
-      return fail(why, n, "attribute: resize mode '%s'", s);
     s = ir_attr_string(op, "coordinate_transformation_mode", "half_pixel");
     if (strcmp(s, "tf_crop_and_resize") == 0)
       return fail(why, n, "attribute: resize coordinate_transformation_mode '%s'", s);
-    break;
-  case OP_PAD:
-    s = ir_attr_string(op, "mode", "constant");
-    if (strcmp(s, "wrap") == 0)
-      return fail(why, n, "attribute: pad mode '%s'", s);
     break;
   case OP_SCATTER_ELEMENTS:
   case OP_SCATTER_ND:

@@ -1,7 +1,7 @@
 /* fuse.c - the `fuse` pass: groups the ops of each device block into `fused` ops, one kernel each.
  *
  * Blocks: the body of every segment with target "device"; the module body itself when it holds
- * no segment (fuse without segment). Host segments are left alone; an op whose ir_op_device_ok
+ * no segment (fuse without segment). Host segments are left alone; an op whose pass_device_ok
  * is false in an unsegmented module stays unfused, with a remark.
  *
  * Grouping, in this order (TVM's fusion kinds, ir.h FusionKind; TensorRT's catalogue):
@@ -94,7 +94,8 @@ bool fuse_quotient_acyclic(Fuse *f) {
   int n = f->ix.n, nodes = f->ngroups + n;
   int *indeg = calloc((size_t)nodes, sizeof *indeg), *queue = calloc((size_t)nodes, sizeof *queue);
   int *node_of = calloc((size_t)n + 1, sizeof *node_of);
-  int *first = calloc((size_t)nodes + 1, sizeof *first), *members = calloc((size_t)n + 1, sizeof *members);
+  int *first = calloc((size_t)nodes + 1, sizeof *first);
+  int *members = calloc((size_t)n + 1, sizeof *members);
   int *cursor = calloc((size_t)nodes + 1, sizeof *cursor);
   if (!indeg || !queue || !node_of || !first || !members || !cursor)
     abort();
@@ -160,7 +161,7 @@ static bool kernel_ok(Fuse *f, const Op *op, bool remark) {
   if (f->b != &f->m->body)
     return true; /* inside a device segment: segment has checked it */
   char why[160];
-  if (ir_op_device_ok(op, why, sizeof why))
+  if (pass_device_ok(f->pc, op, why, sizeof why))
     return true;
   if (remark)
     pass_remark(f->pc, op, "'%s' left unfused: not device-supported (%s)", ir_op_name(op->kind),
@@ -335,7 +336,8 @@ static void grow_prologue(Fuse *f, int g) {
         only_group = in_group(f, g, fuse_pos(f, pass_op_in_block(u->owner, f->b)));
       if (!only_group) {
         pass_remark(f->pc, p, "'%s' not fused into the kernel of '%s' as its prologue: its "
-                    "result is also read outside it", ir_op_name(p->kind), ir_op_name(G->ops[0]->kind));
+                    "result is also read outside it", ir_op_name(p->kind),
+                    ir_op_name(G->ops[0]->kind));
         continue;
       }
       fuse_group_add(G, p);
@@ -355,7 +357,8 @@ static bool single_output(const Op *op) {
 
 static void form_groups(Fuse *f) {
   for (int i = 0; i < f->ix.n; i++) /* 1: anchors and their epilogues */
-    if (f->group_of[i] < 0 && is_group_kind(f->ix.ops[i], FK_CONV) && kernel_ok(f, f->ix.ops[i], false)) {
+    if (f->group_of[i] < 0 && is_group_kind(f->ix.ops[i], FK_CONV) &&
+        kernel_ok(f, f->ix.ops[i], false)) {
       int g = new_group(f, f->ix.ops[i]);
       if (single_output(f->ix.ops[i]))
         grow_epilogue(f, g, f->ix.ops[i]->results[0]->type);

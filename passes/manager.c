@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ir/device.h"
 #include "pass.h"
 
 /* kiln's default pipeline; it grows as passes land (DESIGN.md lists the full one). */
@@ -259,7 +260,7 @@ bool pass_pipeline_run(const Pipeline *p, Module *m, Diag *d, const PassManagerO
     const PipelineStep *step = &p->steps[i];
     if (opt->print_before_all || name_in_list(opt->print_before, step->pass->name))
       dump(m, "Before", step->pass, opt);
-    PassContext pc = {m, d, step->pass, step->values};
+    PassContext pc = {m, d, step->pass, step->values, opt->device_ok};
     int errors = d->nerrors;
     bool ok = step->pass->run(&pc) && d->nerrors == errors;
     if (!ok) {
@@ -292,4 +293,8 @@ bool pass_name_list_check(const char *list, char *err, size_t errlen) {
     }
   free(copy);
   return ok;
+}
+
+bool pass_device_ok(const PassContext *pc, const Op *op, char *why, size_t n) {
+  return ir_op_device_ok(op, why, n) && (!pc->device_ok || pc->device_ok(op, why, n));
 }

@@ -35,12 +35,21 @@ typedef struct PassInfo {
   bool (*run)(PassContext *pc);
 } PassInfo;
 
+/* What the device can run, as code generation knows it (codegen's cg_op_supported): false with
+ * a reason phrase. The passes cannot link codegen (it links them), so drivers pass it in. */
+typedef bool (*PassDeviceFn)(const Op *op, char *why, size_t n);
+
 struct PassContext {
   Module *m;
   Diag *diag;
   const PassInfo *pass;
   const char *const *values; /* option values as text, parallel to pass->options */
+  PassDeviceFn device_ok;    /* NULL: the registry's word alone (ir_op_device_ok) */
 };
+
+/* Whether op can run on the device: the registry's rules (ir_op_device_ok, ir/device.h), then the
+ * driver's predicate when it gave one. false with the first reason in why. */
+bool pass_device_ok(const PassContext *pc, const Op *op, char *why, size_t n);
 
 /* Option getters; the manager has checked that the values parse as their kinds. */
 int64_t pass_opt_int(const PassContext *pc, const char *name);
@@ -81,6 +90,7 @@ typedef struct PassManagerOptions {
   bool verify_each;           /* default true */
   const PrintOptions *print;  /* for dumps */
   FILE *dump;                 /* where dumps go (stderr) */
+  PassDeviceFn device_ok;     /* see PassContext; NULL: the registry's word alone */
   /* Called after each pass, once verified and dumped; step counts from 1. Returning false stops
    * the pipeline: pass_pipeline_run returns false and reports nothing itself (the hook's owner
    * says why). NULL: no hook. kiln-opt's --check-numerics is one. */

@@ -1,8 +1,8 @@
 /* segment.c - the `segment{min-size=N,max-segments=K}` pass: TF-TRT's segmenter. Every op of the
  * module's top-level block goes into a `segment` op with target "device" or "host".
  *
- *   1. Each op is device-supported or not (ir_op_device_ok, ir/device.h); a `fused` op is one
- *      node, supported when its whole body is.
+ *   1. Each op is device-supported or not (pass_device_ok: the registry, then codegen); a
+ *      `fused` op is one node, supported when its whole body is.
  *   2. Clusters: union-find over the ops, contracting producer -> consumer edges between two
  *      device clusters or two host clusters unless that would make a cycle (segment_cluster.h),
  *      until nothing merges. Clusters are maximal, connected and cycle-free.
@@ -290,7 +290,7 @@ static bool run(PassContext *pc) {
     Node *nd = &nodes[i];
     nd->op = op;
     nd->weight = op_weight(op);
-    bool dev = ir_op_device_ok(op, nd->why, sizeof nd->why);
+    bool dev = pass_device_ok(pc, op, nd->why, sizeof nd->why);
     nd->reason = dev ? HR_NONE : HR_OP;
     cls[i++] = dev ? CLS_DEVICE : CLS_HOST;
   }

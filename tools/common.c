@@ -1,13 +1,38 @@
 /* common.c - see common.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
 #include "frontend/text/parse.h"
+
+const char *tool_name = "kiln";
+
+int tool_verror(const char *fmt, va_list ap) {
+  fprintf(stderr, "%s: error: ", tool_name);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  return 1;
+}
+
+int tool_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  tool_verror(fmt, ap);
+  va_end(ap);
+  return 1;
+}
+
+double tool_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 char *tool_read_file(const char *path, size_t *len) {
   if (path && strcmp(path, "-"))

@@ -3,6 +3,7 @@
 #ifndef KILN_TOOLS_COMMON_H
 #define KILN_TOOLS_COMMON_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,6 +22,16 @@ bool tool_is_onnx(const char *path);
  * (the file's contents), then verifies it. NULL after reporting through d. */
 Module *tool_load_module(const char *path, const char *src, size_t len, const FeOnnxOptions *fo,
                          Diag *d);
+
+/* The tool's name in its messages ("kiln-compile"); set first thing in main. */
+extern const char *tool_name;
+
+/* Prints "TOOL: error: MESSAGE" on stderr and returns 1 (an exit status). */
+int tool_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int tool_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Seconds on a monotonic clock. */
+double tool_now(void);
 
 /* Options: whether arg is the flag name, alone or as "name=value"; and its value, from after the
  * '=' or from the next argument (advancing *i), or NULL when there is none. */

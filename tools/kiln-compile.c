@@ -1,6 +1,8 @@
 /* kiln-compile - compiles an ONNX model or textual IR into an engine bundle (.kiln), as
  * trtexec --saveEngine or iree-compile do: import, the default pipeline, code generation, the
- * memory plan, and one bundle file written whole or not at all. */
+ * memory plan, and one bundle file written whole or not at all. With --emit=shared, the same
+ * bundle is linked with the static runtime into a shared library plus its header instead
+ * (emit_shared.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,15 +19,19 @@
 #include "kiln.h"
 #include "passes/pass.h"
 #include "tools/common.h"
+#include "tools/emit_shared.h"
 
 static const char usage[] =
-    "usage: kiln-compile MODEL -o ENGINE [options]\n"
+    "usage: kiln-compile MODEL -o ENGINE [--emit=bundle|shared] [options]\n"
     "\n"
     "Compiles MODEL (.onnx, or kiln's textual IR .kir) into an engine bundle that libkilnrt and\n"
     "kiln-run load.\n"
     "\n"
     "options:\n"
     "  -o FILE                  the engine to write (required)\n"
+    "  --emit=KIND              bundle: an engine bundle for libkilnrt (default); shared: a\n"
+    "                           shared library holding the engine and the runtime, plus a\n"
+    "                           header beside it (-o model.so writes model.h; prefix model_)\n"
     "  --shape NAME=DIMS        ONNX only: fix input NAME's shape, e.g. images=Nx3x640x640\n"
     "                           (a leading N is the batch; repeatable)\n"
     "  --max-batch N            the largest batch the engine runs (default 1)\n"
@@ -39,29 +45,12 @@ static const char usage[] =
 
 typedef struct Options {
   const char *input, *output, *device, *dump_dir, *remark_pass;
-  bool remarks, verbose;
+  bool remarks, verbose, shared; /* shared: --emit=shared */
   int max_batch, min_segment;
   FeShapeOverride shapes[64];
   int nshapes;
   Buf flags; /* the options that shape the engine, for its provenance */
 } Options;
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("kiln-compile: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 1;
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* A positive int option value; -1 on a bad one. */
 static int positive(const char *s) {
@@ -85,56 +74,62 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->verbose = true;
     } else if (!strcmp(a, "-o")) {
       if (!(o->output = i + 1 < argc ? argv[++i] : NULL))
-        return fail("option '-o' needs a value");
+        return tool_error("option '-o' needs a value");
     } else if (tool_is_flag(a, "--max-batch") || tool_is_flag(a, "--min-segment-size")) {
       bool mb = tool_is_flag(a, "--max-batch");
       const char *name = mb ? "--max-batch" : "--min-segment-size";
       if (!(v = tool_flag_value(argc, argv, &i, name)))
-        return fail("option '%s' needs a value", name);
+        return tool_error("option '%s' needs a value", name);
       int n = positive(v);
       if (n < 0)
-        return fail("%s: '%s' is not a positive integer", name, v);
+        return tool_error("%s: '%s' is not a positive integer", name, v);
       *(mb ? &o->max_batch : &o->min_segment) = n;
       ir_buf_printf(&o->flags, " %s=%d", name, n);
+    } else if (tool_is_flag(a, "--emit")) {
+      if (!(v = tool_flag_value(argc, argv, &i, "--emit")))
+        return tool_error("option '--emit' needs a value");
+      if (strcmp(v, "bundle") && strcmp(v, "shared"))
+        return tool_error("--emit: '%s' is not 'bundle' or 'shared'", v);
+      o->shared = !strcmp(v, "shared"); /* not a flag of the engine: the bundle is the same */
     } else if (tool_is_flag(a, "--device")) {
       if (!(o->device = tool_flag_value(argc, argv, &i, "--device")))
-        return fail("option '--device' needs a value");
+        return tool_error("option '--device' needs a value");
     } else if (tool_is_flag(a, "--dump-ir")) {
       if (!(o->dump_dir = tool_flag_value(argc, argv, &i, "--dump-ir")))
-        return fail("option '--dump-ir' needs a value");
+        return tool_error("option '--dump-ir' needs a value");
     } else if (tool_is_flag(a, "--remarks")) {
       o->remarks = true;
       o->remark_pass = a[9] == '=' ? a + 10 : NULL;
     } else if (tool_is_flag(a, "--shape")) {
       if (!(v = tool_flag_value(argc, argv, &i, "--shape")))
-        return fail("option '--shape' needs a value");
+        return tool_error("option '--shape' needs a value");
       if (o->nshapes == 64)
-        return fail("too many --shape options");
+        return tool_error("too many --shape options");
       char msg[256];
       if (!fe_parse_shape_override(v, &o->shapes[o->nshapes], msg, sizeof msg))
-        return fail("--shape %s: %s", v, msg);
+        return tool_error("--shape %s: %s", v, msg);
       o->nshapes++;
       ir_buf_printf(&o->flags, " --shape=%s", v);
     } else if (a[0] == '-' && a[1]) {
-      return fail("unknown option '%s'; see kiln-compile --help", a);
+      return tool_error("unknown option '%s'; see kiln-compile --help", a);
     } else if (o->input) {
-      return fail("more than one input file");
+      return tool_error("more than one input file");
     } else {
       o->input = a;
     }
   }
   if (!o->input)
-    return fail("no input model; see kiln-compile --help");
+    return tool_error("no input model; see kiln-compile --help");
   if (!o->output)
-    return fail("no output engine: give -o FILE");
+    return tool_error("no output engine: give -o FILE");
   if (o->nshapes && !tool_is_onnx(o->input))
-    return fail("--shape applies to ONNX models (FILE.onnx) only");
+    return tool_error("--shape applies to ONNX models (FILE.onnx) only");
   if (o->remark_pass && !pass_lookup(o->remark_pass))
-    return fail("--remarks: unknown pass '%s'; see kiln-opt --list-passes", o->remark_pass);
+    return tool_error("--remarks: unknown pass '%s'; see kiln-opt --list-passes", o->remark_pass);
   if (o->dump_dir) {
     struct stat st;
     if (stat(o->dump_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-      return fail("--dump-ir: '%s' is not a directory", o->dump_dir);
+      return tool_error("--dump-ir: '%s' is not a directory", o->dump_dir);
   }
   return -1;
 }
@@ -166,7 +161,7 @@ static bool after_pass(void *ctx, const PassInfo *pass, int step, Module *m) {
 static bool make_pipeline(const Options *o, Pipeline *pl) {
   char err[512];
   if (!pass_pipeline_parse("default", pl, err, sizeof err))
-    return fail("%s", err) == 0;
+    return tool_error("%s", err) == 0;
   for (int i = 0; i < pl->nsteps; i++)
     if (!strcmp(pl->steps[i].pass->name, "segment")) {
       char *text = malloc(16);
@@ -214,7 +209,7 @@ static bool device_binary(const CgEngine *e, const char *device, void **bin, siz
   if (st == KILN_OK)
     st = kiln_engine_program_binary(eng, bin, size);
   if (st != KILN_OK)
-    fail("--device %s: %s", device, kiln_last_error());
+    tool_error("--device %s: %s", device, kiln_last_error());
   kiln_engine_free(eng);
   return st == KILN_OK;
 }
@@ -235,10 +230,25 @@ static bool write_bundle(const Options *o, const Buf *meta, const Buf *ir, const
       return false;
     ok = cg_bundle_add(&w, "binary.0", bin, bin_size, err, sizeof err);
   }
+  if (ok && o->shared) {
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    if (!cg_bundle_write_mem(&w, &bytes, &size, err, sizeof err)) {
+      kiln_free(bin);
+      return tool_error("%s", err) == 0;
+    }
+    ToolSharedInput in = {.output = o->output, .bundle = bytes, .bundle_size = size,
+                          .plan = e->plan.data, .plan_len = e->plan.len,
+                          .model = base_name(o->input), .verbose = o->verbose};
+    bool done = tool_emit_shared(&in);
+    free(bytes);
+    kiln_free(bin);
+    return done;
+  }
   ok = ok && cg_bundle_write_file(&w, o->output, err, sizeof err);
   kiln_free(bin);
   if (!ok)
-    fail("%s", err);
+    tool_error("%s", err);
   return ok;
 }
 
@@ -248,16 +258,17 @@ static const char *mib(uint64_t bytes, char *buf, size_t n) {
 }
 
 int main(int argc, char **argv) {
+  tool_name = "kiln-compile";
   Options o;
   int status = parse_args(argc, argv, &o);
   if (status >= 0)
     goto done_options;
   status = 1;
-  double t0 = now();
+  double t0 = tool_now();
   size_t len = 0;
   char *src = tool_read_file(o.input, &len);
   if (!src) {
-    fail("cannot read '%s': %s", o.input, strerror(errno));
+    tool_error("cannot read '%s': %s", o.input, strerror(errno));
     goto done_options;
   }
   Diag d;
@@ -269,9 +280,9 @@ int main(int argc, char **argv) {
   if (!m)
     goto done_src;
   if (o.verbose)
-    fprintf(stderr, "kiln-compile: imported %s in %.2f s\n", o.input, now() - t0);
+    fprintf(stderr, "kiln-compile: imported %s in %.2f s\n", o.input, tool_now() - t0);
   if (o.max_batch > 1 && !has_batch(m)) {
-    fail("--max-batch %d: no input has the batch dimension N (fix one with --shape "
+    tool_error("--max-batch %d: no input has the batch dimension N (fix one with --shape "
          "NAME=Nx...)", o.max_batch);
     goto done_module;
   }
@@ -280,7 +291,7 @@ int main(int argc, char **argv) {
     goto done_module;
   Dump dump = {&o, true};
   PassManagerOptions pm = {.verify_each = true, .dump = stderr, .after_pass = after_pass,
-                           .after_pass_ctx = &dump};
+                           .after_pass_ctx = &dump, .device_ok = cg_op_supported};
   bool ok = pass_pipeline_run(&pl, m, &d, &pm);
   pass_pipeline_free(&pl);
   if (!ok)
@@ -289,13 +300,13 @@ int main(int argc, char **argv) {
   CgOptions copt = {.max_batch = o.max_batch};
   CgEngine e;
   char err[1024];
-  double t1 = now();
+  double t1 = tool_now();
   if (!cg_build_engine(m, &copt, &e, o.verbose ? progress : NULL, NULL, err, sizeof err)) {
-    fail("%s", err);
+    tool_error("%s", err);
     goto done_module;
   }
   if (o.verbose)
-    fprintf(stderr, "kiln-compile: code generation in %.2f s\n", now() - t1);
+    fprintf(stderr, "kiln-compile: code generation in %.2f s\n", tool_now() - t1);
 
   /* Provenance: the same model and flags give the same bytes. */
   Buf meta = {0}, ir = {0};
@@ -313,7 +324,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "kiln-compile: wrote %s: %d kernels, %d host steps; weights %s, "
             "activations %s (%s without reuse); %.2f s\n", o.output, e.nkernels, host,
             mib(e.mem.weights_bytes, a, sizeof a), mib(e.mem.act_bytes, b, sizeof b),
-            mib(e.mem.naive_bytes, c, sizeof c), now() - t0);
+            mib(e.mem.naive_bytes, c, sizeof c), tool_now() - t0);
     status = 0;
   }
   ir_buf_free(&meta);

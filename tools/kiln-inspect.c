@@ -24,17 +24,6 @@ static const char usage[] =
     "Prints what ENGINE (a .kiln bundle) holds: provenance, sections, bindings, memory, kernels\n"
     "with their ops and precisions, host steps and the IR. --json prints one JSON object.\n";
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("kiln-inspect: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 1;
-}
-
 /* JSON string escaping of s[n]. */
 static void json_str(Buf *b, const char *s, size_t n) {
   ir_buf_putc(b, '"');
@@ -191,6 +180,7 @@ static void report(const RtBundle *b, const RtPlan *p, const Module *m, bool jso
 }
 
 int main(int argc, char **argv) {
+  tool_name = "kiln-inspect";
   const char *path = NULL;
   bool json = false;
   for (int i = 1; i < argc; i++) {
@@ -203,30 +193,30 @@ int main(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--json")) {
       json = true;
     } else if (argv[i][0] == '-' && argv[i][1]) {
-      return fail("unknown option '%s'; see kiln-inspect --help", argv[i]);
+      return tool_error("unknown option '%s'; see kiln-inspect --help", argv[i]);
     } else if (path) {
-      return fail("more than one engine");
+      return tool_error("more than one engine");
     } else {
       path = argv[i];
     }
   }
   if (!path)
-    return fail("no engine; see kiln-inspect --help");
+    return tool_error("no engine; see kiln-inspect --help");
   size_t len = 0;
   char *data = tool_read_file(path, &len);
   if (!data)
-    return fail("cannot read '%s': %s", path, strerror(errno));
+    return tool_error("cannot read '%s': %s", path, strerror(errno));
   RtBundle b;
   RtPlan plan = {0};
   char err[1024];
   int status = 1;
   if (!rt_bundle_open(data, len, &b, err, sizeof err) || !rt_bundle_check_engine(&b, err, sizeof err)) {
-    fail("%s: %s", path, err);
+    tool_error("%s: %s", path, err);
     goto done;
   }
   const RtSection *ps = rt_bundle_section(&b, "plan");
   if (!rt_plan_parse((const char *)ps->data, ps->size, &plan, err, sizeof err)) {
-    fail("%s: section 'plan': %s", path, err);
+    tool_error("%s: section 'plan': %s", path, err);
     goto done;
   }
   const RtSection *ir = rt_bundle_section(&b, "ir");

@@ -13,6 +13,7 @@
 #include "frontend/onnx/onnx_import.h"
 #include "frontend/text/parse.h"
 #include "ir/diag.h"
+#include "codegen/codegen.h"
 #include "passes/numerics.h"
 #include "passes/pass.h"
 #include "tools/common.h"
@@ -386,7 +387,8 @@ static bool process(const Options *o, const Pipeline *pl, const char *name, cons
                              .print_after_all = o->print_after_all,
                              .verify_each = o->verify_each,
                              .print = &popt,
-                             .dump = stderr};
+                             .dump = stderr,
+                             .device_ok = cg_op_supported};
     ok = o->check_numerics ? run_checked(o, pl, m, &d, &pm) : pass_pipeline_run(pl, m, &d, &pm);
   }
   if (ok)

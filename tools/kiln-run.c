@@ -46,23 +46,6 @@ typedef struct Options {
   bool profile, json;
 } Options;
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("kiln-run: error: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 1;
-}
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static int count(const char *s, int lo) {
   char *end;
   errno = 0;
@@ -99,39 +82,39 @@ static int parse_args(int argc, char **argv, Options *o) {
         flag = valued[k];
     if (!flag) {
       if (a[0] == '-' && a[1])
-        return fail("unknown option '%s'; see kiln-run --help", a);
+        return tool_error("unknown option '%s'; see kiln-run --help", a);
       if (o->engine)
-        return fail("more than one engine");
+        return tool_error("more than one engine");
       o->engine = a;
       continue;
     }
     if (!(v = tool_flag_value(argc, argv, &i, flag)))
-      return fail("option '%s' needs a value", flag);
+      return tool_error("option '%s' needs a value", flag);
     if (!strcmp(flag, "--input")) {
       const char *eq = strchr(v, '=');
       if (!eq || eq == v || !eq[1])
-        return fail("--input %s: expected NAME=FILE", v);
+        return tool_error("--input %s: expected NAME=FILE", v);
       if (o->ngiven == 64)
-        return fail("too many --input options");
+        return tool_error("too many --input options");
       o->given[o->ngiven++] = (Given){strndup(v, (size_t)(eq - v)), eq + 1};
     } else if (!strcmp(flag, "--batch") || !strcmp(flag, "--iterations") ||
                !strcmp(flag, "--warmup")) {
       int n = count(v, !strcmp(flag, "--warmup") ? 0 : 1);
       if (n < 0)
-        return fail("%s: '%s' is not a valid count", flag, v);
+        return tool_error("%s: '%s' is not a valid count", flag, v);
       *(!strcmp(flag, "--batch") ? &o->batch : flag[2] == 'i' ? &o->iterations : &o->warmup) = n;
     } else if (!strcmp(flag, "--inputs-dir") || !strcmp(flag, "--output-dir")) {
       if (!is_dir(v))
-        return fail("%s: '%s' is not a directory", flag, v);
+        return tool_error("%s: '%s' is not a directory", flag, v);
       *(flag[2] == 'i' ? &o->inputs_dir : &o->output_dir) = v;
     } else {
       *(!strcmp(flag, "--device") ? &o->device : &o->trace) = v;
     }
   }
   if (!o->engine)
-    return fail("no engine; see kiln-run --help");
+    return tool_error("no engine; see kiln-run --help");
   if (o->inputs_dir && o->ngiven)
-    return fail("--inputs-dir and --input exclude each other");
+    return tool_error("--inputs-dir and --input exclude each other");
   return -1;
 }
 
@@ -150,7 +133,7 @@ static bool read_tensor(const char *path, Tensor *t) {
   if (n > 4 && !strcmp(path + n - 4, ".npy")) {
     if (npy_read_file(path, t, err, sizeof err))
       return true;
-    return fail("%s: %s", path, err) == 0;
+    return tool_error("%s: %s", path, err) == 0;
   }
   Module *scratch = ir_module_new(NULL);
   Diag d;
@@ -217,9 +200,9 @@ static bool load_inputs(const Options *o, const kiln_engine *e, Bound *in, int n
       if (!strcmp(in[i].b.name, o->given[g].name))
         k = i;
     if (k < 0)
-      ok = fail("--input %s: the engine has no input '%s'", o->given[g].name, o->given[g].name) == 0;
+      ok = tool_error("--input %s: the engine has no input '%s'", o->given[g].name, o->given[g].name) == 0;
     else if (files[k].data)
-      ok = fail("--input %s given twice", o->given[g].name) == 0;
+      ok = tool_error("--input %s given twice", o->given[g].name) == 0;
     else
       ok = read_tensor(o->given[g].path, &files[k]);
   }
@@ -237,17 +220,17 @@ static bool load_inputs(const Options *o, const kiln_engine *e, Bound *in, int n
     char want[128];
     shape_text(&in[i].b, want, sizeof want);
     if (fb < 1 || fb > kiln_engine_max_batch(e))
-      ok = fail("input '%s': the file holds %s, the engine takes %s %s (batch 1..%d)",
+      ok = tool_error("input '%s': the file holds %s, the engine takes %s %s (batch 1..%d)",
                 in[i].b.name, ir_type_str(&files[i].type), ir_dtype_name((DType)in[i].b.dtype),
                 want, kiln_engine_max_batch(e)) == 0;
     else if (b && in[i].b.batched && fb != b)
-      ok = fail("input '%s' has batch %d, not %d", in[i].b.name, fb, b) == 0;
+      ok = tool_error("input '%s' has batch %d, not %d", in[i].b.name, fb, b) == 0;
     else if (in[i].b.batched)
       b = fb;
   }
   *batch = b ? b : 1;
   if (ok && *batch > kiln_engine_max_batch(e))
-    ok = fail("--batch %d: the engine's max batch is %d", *batch, kiln_engine_max_batch(e)) == 0;
+    ok = tool_error("--batch %d: the engine's max batch is %d", *batch, kiln_engine_max_batch(e)) == 0;
   for (int i = 0; ok && i < n; i++) {
     in[i].bytes = in[i].b.bytes * (size_t)(in[i].b.batched ? *batch : 1);
     bool from_file = files[i].data != NULL;
@@ -274,7 +257,7 @@ static bool write_outputs(const Options *o, const Bound *out, int n, int batch) 
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/output_%d.pb", o->output_dir, i);
     if (!fe_onnx_write_tensor_file(path, out[i].b.name, &t, out[i].data, err, sizeof err))
-      return fail("%s", err) == 0;
+      return tool_error("%s", err) == 0;
   }
   return true;
 }
@@ -332,6 +315,7 @@ static bool write_trace(const char *path, const kiln_step_profile *p, int n) {
 }
 
 int main(int argc, char **argv) {
+  tool_name = "kiln-run";
   Options o;
   int status = parse_args(argc, argv, &o);
   if (status >= 0)
@@ -341,11 +325,11 @@ int main(int argc, char **argv) {
   kiln_engine *e = NULL;
   kiln_context *c = NULL;
   if (kiln_engine_load_file(o.engine, &kopt, &e) != KILN_OK) {
-    fail("%s", kiln_last_error());
+    tool_error("%s", kiln_last_error());
     goto done_options;
   }
   if (kiln_context_create(e, &c) != KILN_OK) {
-    fail("%s", kiln_last_error());
+    tool_error("%s", kiln_last_error());
     goto done_engine;
   }
   int nin = kiln_engine_num_inputs(e), nout = kiln_engine_num_outputs(e), batch = 1;
@@ -374,9 +358,9 @@ int main(int argc, char **argv) {
   StepStats *st = NULL;
   int nsteps = 0;
   for (int i = 0; ok && i < o.iterations; i++) {
-    double t0 = now();
+    double t0 = tool_now();
     ok = kiln_context_run(c, batch) == KILN_OK;
-    lat[i] = (now() - t0) * 1e3;
+    lat[i] = (tool_now() - t0) * 1e3;
     const kiln_step_profile *p;
     if (ok && o.profile && kiln_context_profile(c, &p, &nsteps) == KILN_OK) {
       if (!st) {
@@ -389,7 +373,7 @@ int main(int argc, char **argv) {
     }
   }
   if (!ok) {
-    fail("%s", kiln_last_error());
+    tool_error("%s", kiln_last_error());
     goto done_stats;
   }
   if (o.output_dir && !write_outputs(&o, out, nout, batch))

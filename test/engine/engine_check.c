@@ -76,7 +76,7 @@ static bool run_pipeline(Module *m, const char *text) {
   bool ok = pass_pipeline_parse(text, &pl, err, sizeof err);
   if (!ok)
     die("%s", err);
-  PassManagerOptions pm = {.verify_each = true, .dump = stderr};
+  PassManagerOptions pm = {.verify_each = true, .dump = stderr, .device_ok = cg_op_supported};
   ok = ok && pass_pipeline_run(&pl, m, &d, &pm);
   pass_pipeline_free(&pl);
   return ok;

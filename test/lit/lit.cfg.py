@@ -25,4 +25,5 @@ config.environment.pop("PYTHONHOME", None)
 config.environment["LC_ALL"] = "C"
 # Sanitizer builds: fail a test on any report.
 config.environment["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1"
+config.environment["LSAN_OPTIONS"] = "suppressions=" + os.path.join(config.kiln_src_root, "test", "lsan.supp")
 config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"

@@ -1,6 +1,6 @@
 /* conformance.c - runs ONNX backend test cases through kiln and compares with their outputs.
  *
- * usage: onnx_conformance [--expect FILE] [--list-passing] [-v] DIR...
+ * usage: onnx_conformance [--engine] [--expect FILE] [--list-passing] [-v] DIR...
  *
  * Each DIR is a folder of cases (Debian's libonnx-testdata: .../data/node, .../data/simple, ...);
  * a case is a folder holding model.onnx and data-set folders test_data_set_N holding input_K.pb and
@@ -17,19 +17,27 @@
  *
  * With --expect FILE (one case per line, "node/test_abs"; '#' comments), a listed case that does
  * not pass is a regression and the exit status is 1; passes not in the list are reported so the
- * list can grow. --list-passing prints the passing cases in that format. This run goes through
- * the reference kernels (passes/interp.c); the compiled engine path joins when it exists. */
+ * list can grow. --list-passing prints the passing cases in that format.
+ *
+ * By default a case runs through the reference kernels (passes/interp.c). With --engine it runs
+ * the way kiln-compile and libkilnrt would (conformance_engine.c): ENGINE_PIPELINE,
+ * cg_build_engine, a bundle in memory loaded on POCL ("cpu", no program cache), one run per data
+ * set; a model cg_build_engine refuses is unsupported, a kernel that does not build or a wrong
+ * output fails. The summary then also says how many engines held at least one kernel (device)
+ * or none (host only), and the time taken. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "frontend/onnx/onnx_import.h"
 #include "ir/dyn_form.h"
 #include "passes/interp.h"
 #include "passes/pass.h"
+#include "test/onnx/conformance.h"
 
 /* Run after import, so that shape subgraphs fold before interpretation. */
 #define PIPELINE "infer-shapes,canonicalize,infer-shapes,canonicalize,infer-shapes"
@@ -37,20 +45,59 @@
 #define RTOL 1e-3
 #define ATOL 1e-7
 
-typedef enum Verdict { PASS, FAIL, UNSUPPORTED } Verdict;
-
 typedef struct Case {
   char *id;    /* "node/test_abs" */
   char *group; /* the ONNX op type, or "" when several */
   Verdict verdict;
   char *reason;
+  int kernels; /* --engine: the kernels of its engine; -1 when none was built */
 } Case;
 
 typedef struct Run {
   Case *cases;
   int ncases, cap;
-  bool verbose;
+  bool verbose, engine;
 } Run;
+
+/* --engine: the engine of the module being run, built on its first data set (and again for a
+ * larger batch). prepared: the module ENGINE_PIPELINE has run on. */
+typedef struct EngineSlot {
+  const Module *prepared;
+  ConfEngine *e;
+  int kernels;
+} EngineSlot;
+
+static void slot_reset(EngineSlot *s) {
+  conf_engine_free(s->e);
+  s->e = NULL;
+  s->prepared = NULL;
+}
+
+/* Runs one data set's inputs through the engine of m (prepared and built as needed). */
+static Verdict engine_run(EngineSlot *s, Module *m, const Tensor *in, int nin, Tensor *got,
+                          int nout, char *why, size_t n) {
+  Verdict v;
+  if (s->prepared != m) {
+    slot_reset(s);
+    if ((v = conf_engine_prepare(m, why, n)) != PASS)
+      return v;
+    s->prepared = m;
+  }
+  int batch = 1;
+  for (int i = 0; i < nin && i < m->ninputs; i++)
+    if (ir_type_is_batched(&m->inputs[i]->type) && in[i].type.rank > 0 && in[i].type.dims[0] > 0)
+      batch = (int)in[i].type.dims[0];
+  if (!s->e || batch > conf_engine_max_batch(s->e)) {
+    conf_engine_free(s->e);
+    int nk = -1;
+    s->e = conf_engine_build(m, batch, &nk, &v, why, n);
+    if (nk > s->kernels)
+      s->kernels = nk;
+    if (!s->e)
+      return v;
+  }
+  return conf_engine_run(s->e, m, in, nin, got, nout, why, n);
+}
 
 static char *xstrdup(const char *s) {
   char *p = strdup(s);
@@ -153,9 +200,10 @@ static bool same_tensor(const Tensor *got, const Tensor *want, char *why, size_t
   return true;
 }
 
-/* Runs one data set of a case on module m. */
-static Verdict run_data_set(Module *m, const char *dir, const bool *bound, char *why,
-                            size_t n) {
+/* Runs one data set of a case on module m: through the reference kernels, or through its engine
+ * when slot is given. */
+static Verdict run_data_set(Module *m, const char *dir, const bool *bound, EngineSlot *slot,
+                            char *why, size_t n) {
   char **files;
   int nfiles = list_dir(dir, "", &files);
   if (nfiles < 0) {
@@ -209,7 +257,9 @@ static Verdict run_data_set(Module *m, const char *dir, const bool *bound, char 
     snprintf(why, n, "data set has %d inputs, model %d", nin, m->ninputs);
     v = FAIL;
   }
-  if (v == PASS && !pass_interp_module(m, in, nin, got, nout, why, n))
+  if (v == PASS && slot)
+    v = engine_run(slot, m, in, nin, got, nout, why, n);
+  else if (v == PASS && !pass_interp_module(m, in, nin, got, nout, why, n))
     v = strstr(why, "no reference kernel") || strstr(why, "unsupported") ? UNSUPPORTED : FAIL;
   for (int i = 0; v == PASS && i < nout; i++) {
     char diff[256];
@@ -309,7 +359,7 @@ static int shape_inputs(const Module *m, bool *bind) {
 
 /* Runs one data set with the shape-determining inputs (bind) bound to its tensors. */
 static Verdict run_bound_set(const char *model, const char *set, const Module *orig,
-                             const bool *bind, char *why, size_t n) {
+                             const bool *bind, EngineSlot *slot, char *why, size_t n) {
   char **files;
   int nfiles = list_dir(set, "input_", &files);
   if (nfiles < 0) {
@@ -349,7 +399,9 @@ static Verdict run_bound_set(const char *model, const char *set, const Module *o
   }
   free(reason);
   if (m) {
-    v = run_data_set(m, set, bound, why, n);
+    v = run_data_set(m, set, bound, slot, why, n);
+    if (slot)
+      slot_reset(slot); /* its module goes */
     ir_module_free(m);
   }
   free(ts);
@@ -368,6 +420,7 @@ static void run_case(Run *r, const char *suite, const char *dir, const char *nam
   c->id = malloc(idlen);
   snprintf(c->id, idlen, "%s/%s", suite, name);
   c->group = xstrdup("");
+  c->kernels = -1;
   char why[512] = "";
   char *model = path_join(dir, "model.onnx");
   char *reason = NULL;
@@ -387,15 +440,18 @@ static void run_case(Run *r, const char *suite, const char *dir, const char *nam
                        m->inputs[i]->name ? m->inputs[i]->name : "?");
     char **sets;
     int nsets = list_dir(dir, "test_data_set_", &sets);
+    EngineSlot slot = {.kernels = -1}, *sp = r->engine ? &slot : NULL;
     c->verdict = nsets > 0 ? PASS : FAIL;
     if (nsets <= 0)
       snprintf(why, sizeof why, "no test_data_set_* folder");
     for (int i = 0; i < nsets && c->verdict == PASS; i++) {
       char *set = path_join(dir, sets[i]);
-      c->verdict = nbind ? run_bound_set(model, set, m, bind, why, sizeof why)
-                         : run_data_set(m, set, NULL, why, sizeof why);
+      c->verdict = nbind ? run_bound_set(model, set, m, bind, sp, why, sizeof why)
+                         : run_data_set(m, set, NULL, sp, why, sizeof why);
       free(set);
     }
+    slot_reset(&slot);
+    c->kernels = slot.kernels;
     if (nsets > 0)
       free_list(sets, nsets);
     if (nbind) { /* say so, whatever the verdict */
@@ -409,7 +465,11 @@ static void run_case(Run *r, const char *suite, const char *dir, const char *nam
     ir_module_free(m);
   }
   free(model);
-  if (r->verbose)
+  if (r->verbose && c->kernels >= 0)
+    fprintf(stderr, "%s: %s [%d kernels] %s\n", c->id,
+            c->verdict == PASS ? "pass" : c->verdict == FAIL ? "FAIL" : "unsupported", c->kernels,
+            c->reason);
+  else if (r->verbose)
     fprintf(stderr, "%s: %s %s\n", c->id,
             c->verdict == PASS ? "pass" : c->verdict == FAIL ? "FAIL" : "unsupported", c->reason);
 }
@@ -464,6 +524,16 @@ static void report(Run *r) {
       printf("%-11s %s: %s\n", verdict_name(r->cases[i].verdict), r->cases[i].id,
              r->cases[i].reason);
   printf("\n%d passed, %d failed, %d skipped\n", totals[PASS], totals[FAIL], totals[UNSUPPORTED]);
+  if (r->engine) {
+    int dev[3] = {0}, host[3] = {0};
+    for (int i = 0; i < r->ncases; i++)
+      if (r->cases[i].kernels >= 0)
+        (r->cases[i].kernels ? dev : host)[r->cases[i].verdict]++;
+    printf("engines built: %d use the device, at least one kernel (%d passed, %d failed); %d "
+           "host only (%d passed, %d failed)\n", dev[PASS] + dev[FAIL] + dev[UNSUPPORTED],
+           dev[PASS], dev[FAIL], host[PASS] + host[FAIL] + host[UNSUPPORTED], host[PASS],
+           host[FAIL]);
+  }
 }
 
 /* Checks the expected-pass list; returns the number of regressions. */
@@ -512,10 +582,14 @@ static int check_expected(Run *r, const char *path) {
   return regressions;
 }
 
+static const char usage[] =
+    "usage: onnx_conformance [--engine] [--expect FILE] [--list-passing] [-v] DIR...\n";
+
 int main(int argc, char **argv) {
   Run r = {0};
   const char *expect = NULL;
   bool list_passing = false;
+  const char **dirs = calloc((size_t)argc, sizeof *dirs);
   int ndirs = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--expect") && i + 1 < argc)
@@ -524,24 +598,33 @@ int main(int argc, char **argv) {
       list_passing = true;
     else if (!strcmp(argv[i], "-v"))
       r.verbose = true;
+    else if (!strcmp(argv[i], "--engine"))
+      r.engine = true;
     else if (argv[i][0] == '-') {
-      fprintf(stderr, "usage: onnx_conformance [--expect FILE] [--list-passing] [-v] DIR...\n");
+      fputs(usage, stderr);
       return 1;
     } else {
-      run_suite(&r, argv[i]);
-      ndirs++;
+      dirs[ndirs++] = argv[i];
     }
   }
   if (!ndirs) {
-    fprintf(stderr, "usage: onnx_conformance [--expect FILE] [--list-passing] [-v] DIR...\n");
+    fputs(usage, stderr);
     return 1;
   }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int i = 0; i < ndirs; i++)
+    run_suite(&r, dirs[i]);
+  free(dirs);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
   if (list_passing) {
     for (int i = 0; i < r.ncases; i++)
       if (r.cases[i].verdict == PASS)
         printf("%s\n", r.cases[i].id);
   } else {
     report(&r);
+    printf("%d cases in %.1f s\n", r.ncases,
+           (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
   }
   int regressions = expect ? check_expected(&r, expect) : 0;
   for (int i = 0; i < r.ncases; i++) {

@@ -55,7 +55,7 @@ static int canonicalize(Module *m, char **remarks) {
   char *text = NULL;
   d.out = open_memstream(&text, &len);
   d.remarks = true;
-  PassContext pc = {m, &d, &pass_canonicalize, NULL};
+  PassContext pc = {m, &d, &pass_canonicalize, NULL, NULL};
   CHECK(pass_canonicalize.run(&pc));
   CHECK(ir_verify(m, &d) == 0);
   CHECK(d.nerrors == 0);
