@@ -63,6 +63,22 @@ Module *tool_load_module(const char *path, const char *src, size_t len, const Fe
   return m;
 }
 
+void tool_json_str(Buf *b, const char *s, size_t n) {
+  ir_buf_putc(b, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\')
+      ir_buf_printf(b, "\\%c", c);
+    else if (c == '\n')
+      ir_buf_puts(b, "\\n");
+    else if (c < 0x20)
+      ir_buf_printf(b, "\\u%04x", c);
+    else
+      ir_buf_putc(b, (char)c);
+  }
+  ir_buf_putc(b, '"');
+}
+
 bool tool_is_flag(const char *arg, const char *name) {
   size_t n = strlen(name);
   return !strncmp(arg, name, n) && (arg[n] == 0 || arg[n] == '=');

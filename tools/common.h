@@ -33,6 +33,9 @@ int tool_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)
 /* Seconds on a monotonic clock. */
 double tool_now(void);
 
+/* Appends s[n] as a JSON string literal (quotes, escapes). */
+void tool_json_str(Buf *b, const char *s, size_t n);
+
 /* Options: whether arg is the flag name, alone or as "name=value"; and its value, from after the
  * '=' or from the next argument (advancing *i), or NULL when there is none. */
 bool tool_is_flag(const char *arg, const char *name);

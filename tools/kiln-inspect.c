@@ -24,23 +24,6 @@ static const char usage[] =
     "Prints what ENGINE (a .kiln bundle) holds: provenance, sections, bindings, memory, kernels\n"
     "with their ops and precisions, host steps and the IR. --json prints one JSON object.\n";
 
-/* JSON string escaping of s[n]. */
-static void json_str(Buf *b, const char *s, size_t n) {
-  ir_buf_putc(b, '"');
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\')
-      ir_buf_printf(b, "\\%c", c);
-    else if (c == '\n')
-      ir_buf_puts(b, "\\n");
-    else if (c < 0x20)
-      ir_buf_printf(b, "\\u%04x", c);
-    else
-      ir_buf_putc(b, (char)c);
-  }
-  ir_buf_putc(b, '"');
-}
-
 static void shape(Buf *b, const RtPlanTensor *t) {
   ir_buf_putc(b, '[');
   for (int i = 0; i < t->rank; i++) {
@@ -93,7 +76,7 @@ static void report(const RtBundle *b, const RtPlan *p, const Module *m, bool jso
       char v[1024];
       rt_meta_get(meta, keys[i], v, sizeof v);
       ir_buf_printf(o, "%s\"%s\":", i ? "," : "", keys[i]);
-      json_str(o, v, strlen(v));
+      tool_json_str(o, v, strlen(v));
     }
     ir_buf_puts(o, "},\"sections\":[");
     for (int i = 0; i < b->nsections; i++)
@@ -106,7 +89,7 @@ static void report(const RtBundle *b, const RtPlan *p, const Module *m, bool jso
       const RtBinding *bd = in ? &p->inputs[i] : &p->outputs[i - p->ninputs];
       const RtPlanTensor *t = &p->tensors[bd->tensor];
       ir_buf_printf(o, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", in ? "input" : "output");
-      json_str(o, bd->name, strlen(bd->name));
+      tool_json_str(o, bd->name, strlen(bd->name));
       ir_buf_printf(o, ",\"dtype\":\"%s\",\"shape\":\"", ir_dtype_name((DType)t->dtype));
       shape(o, t);
       ir_buf_puts(o, "\"}");
@@ -149,20 +132,26 @@ static void report(const RtBundle *b, const RtPlan *p, const Module *m, bool jso
     if (json) {
       ir_buf_printf(o, "%s{\"kind\":\"%s\",\"name\":", s ? "," : "",
                     st->kind == RT_STEP_KERNEL ? "kernel" : "host");
-      json_str(o, st->name, strlen(st->name));
+      tool_json_str(o, st->name, strlen(st->name));
       ir_buf_puts(o, ",\"ops\":");
-      json_str(o, ir_buf_str(&ops), ops.len);
+      tool_json_str(o, ir_buf_str(&ops), ops.len);
       if (st->kind == RT_STEP_KERNEL) {
         ir_buf_puts(o, ",\"precision\":");
-        json_str(o, ir_buf_str(&prec), prec.len);
+        tool_json_str(o, ir_buf_str(&prec), prec.len);
         ir_buf_printf(o, ",\"global\":[%zu,%zu,%zu],\"batch_dim\":%d", st->global[0],
                       st->work_dim > 1 ? st->global[1] : 1, st->work_dim > 2 ? st->global[2] : 1,
                       st->batch_dim);
       }
       ir_buf_putc(o, '}');
     } else if (st->kind == RT_STEP_KERNEL) {
-      ir_buf_printf(o, "  %3d kernel %-36s %-5s %s\n", s, st->name, ir_buf_str(&prec),
-                    ir_buf_str(&ops));
+      /* The grid: work-items per dimension, the batch dimension times N. */
+      char grid[96];
+      int len = 0;
+      for (int d = 0; d < st->work_dim; d++)
+        len += snprintf(grid + len, sizeof grid - (size_t)len, "%s%zu%s", d ? "x" : "",
+                        st->global[d], d == st->batch_dim ? "*N" : "");
+      ir_buf_printf(o, "  %3d kernel %-36s %-5s %-18s %s\n", s, st->name, ir_buf_str(&prec),
+                    grid, ir_buf_str(&ops));
     } else {
       ir_buf_printf(o, "  %3d host   %-36s %-5s reference kernel\n", s, st->name, "");
     }
@@ -171,7 +160,7 @@ static void report(const RtBundle *b, const RtPlan *p, const Module *m, bool jso
   }
   if (json) {
     ir_buf_puts(o, "],\"ir\":");
-    json_str(o, ir ? (const char *)ir->data : "", ir ? ir->size : 0);
+    tool_json_str(o, ir ? (const char *)ir->data : "", ir ? ir->size : 0);
     ir_buf_puts(o, "}\n");
   } else if (ir) {
     ir_buf_puts(o, "\nIR:\n");

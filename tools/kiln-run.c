@@ -388,11 +388,19 @@ int main(int argc, char **argv) {
   qsort(lat, (size_t)o.iterations, sizeof *lat, cmp_double);
   double p50 = quantile(lat, o.iterations, 0.5), p90 = quantile(lat, o.iterations, 0.9),
          p99 = quantile(lat, o.iterations, 0.99), thr = mean > 0 ? batch * 1e3 / mean : 0;
-  if (o.json)
-    printf("{\"engine\":\"%s\",\"device\":\"%s\",\"batch\":%d,\"iterations\":%d,"
-           "\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"mean\":%.4f},"
-           "\"throughput_per_s\":%.2f}\n", o.engine, kiln_engine_device_name(e), batch,
-           o.iterations, p50, p90, p99, mean, thr);
+  if (o.json) {
+    Buf j = {0};
+    ir_buf_puts(&j, "{\"engine\":");
+    tool_json_str(&j, o.engine, strlen(o.engine));
+    ir_buf_puts(&j, ",\"device\":");
+    tool_json_str(&j, kiln_engine_device_name(e), strlen(kiln_engine_device_name(e)));
+    ir_buf_printf(&j, ",\"program\":\"%s\",\"batch\":%d,\"iterations\":%d,"
+                  "\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"mean\":%.4f},"
+                  "\"throughput_per_s\":%.2f}\n", kiln_engine_program_origin(e), batch,
+                  o.iterations, p50, p90, p99, mean, thr);
+    fputs(ir_buf_str(&j), stdout);
+    ir_buf_free(&j);
+  }
   else
     printf("kiln-run: %s on %s, batch %d, %d iterations: latency p50 %.3f ms, p90 %.3f ms, "
            "p99 %.3f ms; throughput %.1f/s\n", o.engine, kiln_engine_device_name(e), batch,
