@@ -188,17 +188,24 @@ bool cgc_emit_tiled(Emit *e, TiledGemm *g) {
   if (tk > 64)
     return cg_fail(e, "tile_k %d is more than 64", tk);
   /* A grid of fewer work-groups than about two per SM (132 on an H100/H200) leaves SMs idle,
-   * which costs more than the lower intensity of 32-wide tiles (ResNet-50's 56x56x64 3x3 conv
-   * at batch 1: 49 work-groups of 64 x 64, 1.4x slower than 196 of 32 x 32 there). */
+   * which costs more than the lower intensity of smaller tiles (ResNet-50's 56x56x64 3x3 conv
+   * at batch 1: 49 work-groups of 64 x 64, 1.4x slower than 196 of 32 x 32 there). Tiles halve,
+   * the position side first, down to one output per work-item (16 x 16): layer4's 3x3 convs
+   * (512 channels at 7x7) get 128 work-groups instead of 32. */
   int64_t per_wg = g->groups * g->items;
-  for (int shrink = 0; shrink < 2; shrink++) {
+  bool fixed_m = e->opt && e->opt->tile_m > 0, fixed_n = e->opt && e->opt->tile_n > 0;
+  for (;;) {
     int64_t wgs = per_wg * ((g->P + tm - 1) / tm) * ((g->Q + tn - 1) / tn);
     if (wgs >= 256)
       break;
-    if (!(e->opt && e->opt->tile_n > 0) && tn > 32)
-      tn = 32;
-    else if (!(e->opt && e->opt->tile_m > 0) && tm > 32)
-      tm = 32;
+    if (!fixed_n && tn > WG && tn >= tm)
+      tn /= 2;
+    else if (!fixed_m && tm > WG)
+      tm /= 2;
+    else if (!fixed_n && tn > WG)
+      tn /= 2;
+    else
+      break;
   }
   int rm = tm / WG, rn = tn / WG;
   int64_t tiles_p = (g->P + tm - 1) / tm, tiles_q = (g->Q + tn - 1) / tn;
