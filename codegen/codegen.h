@@ -38,6 +38,10 @@ void cg_contiguous_strides(const Type *t, int64_t *strides);
 typedef struct CgOptions {
   int max_batch;   /* the engine's largest batch: sizes the activation pool */
   int tile_m, tile_n, tile_k; /* conv/gemm tiles (0: the emitter's default) */
+  /* The smallest tile the conv/gemm emitter shrinks to when the grid is small: 16 fills a GPU's
+   * SMs (ResNet-50 1.21x faster on an H200); a CPU through POCL runs 16x16 work-groups slower
+   * than 32x32 ones (ResNet-50 2.1 s -> 3.2 s), so 0 means 32. test/bench/NOTES.md. */
+  int min_tile;
 } CgOptions;
 
 /* One kernel: its source and its launch geometry. global[batch_dim] is multiplied by the batch at

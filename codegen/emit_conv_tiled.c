@@ -190,19 +190,20 @@ bool cgc_emit_tiled(Emit *e, TiledGemm *g) {
   /* A grid of fewer work-groups than about two per SM (132 on an H100/H200) leaves SMs idle,
    * which costs more than the lower intensity of smaller tiles (ResNet-50's 56x56x64 3x3 conv
    * at batch 1: 49 work-groups of 64 x 64, 1.4x slower than 196 of 32 x 32 there). Tiles halve,
-   * the position side first, down to one output per work-item (16 x 16): layer4's 3x3 convs
-   * (512 channels at 7x7) get 128 work-groups instead of 32. */
+   * the position side first, down to 32, or for a GPU (CgOptions.min_tile 16) to one output
+   * per work-item: layer4's 3x3 convs (512 channels at 7x7) then get 128 work-groups, not 32. */
   int64_t per_wg = g->groups * g->items;
   bool fixed_m = e->opt && e->opt->tile_m > 0, fixed_n = e->opt && e->opt->tile_n > 0;
+  int floor = e->opt && e->opt->min_tile == WG ? WG : 2 * WG;
   for (;;) {
     int64_t wgs = per_wg * ((g->P + tm - 1) / tm) * ((g->Q + tn - 1) / tn);
     if (wgs >= 256)
       break;
-    if (!fixed_n && tn > WG && tn >= tm)
+    if (!fixed_n && tn > floor && tn >= tm)
       tn /= 2;
-    else if (!fixed_m && tm > WG)
+    else if (!fixed_m && tm > floor)
       tm /= 2;
-    else if (!fixed_n && tn > WG)
+    else if (!fixed_n && tn > floor)
       tn /= 2;
     else
       break;

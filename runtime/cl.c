@@ -410,3 +410,19 @@ kiln_status rt_cl_program_section(cl_program prog, const RtDevice *dev, void **d
   *size = (size_t)k + 1 + n;
   return KILN_OK;
 }
+
+kiln_status kiln_device_query(const char *device, kiln_device_info *out) {
+  if (!out)
+    return rt_fail(KILN_ERROR_INVALID_ARGUMENT, "kiln_device_query: out is NULL");
+  RtDevice d;
+  kiln_status st = rt_cl_choose_device(device, &d);
+  if (st != KILN_OK)
+    return st;
+  cl_device_type type = 0;
+  cl_int err = clGetDeviceInfo(d.device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+  if (err != CL_SUCCESS)
+    return rt_cl_fail(err, "clGetDeviceInfo(CL_DEVICE_TYPE)", __FILE__, __LINE__);
+  snprintf(out->name, sizeof out->name, "%s", d.name);
+  out->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+  return KILN_OK;
+}

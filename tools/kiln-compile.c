@@ -36,8 +36,12 @@ static const char usage[] =
     "                           (a leading N is the batch; repeatable)\n"
     "  --max-batch N            the largest batch the engine runs (default 1)\n"
     "  --min-segment-size N     device segments with fewer ops run on the host (default 3)\n"
-    "  --device D               also build the kernels for device D (cpu, gpu, an index or a\n"
-    "                           name substring) and embed the program binary\n"
+    "  --split-k[=WAYS]         split long-reduction convs with small outputs into WAYS partial\n"
+    "                           convs and a sum (8 when WAYS is not given; 0: never); more\n"
+    "                           parallelism on a GPU, the default when --device is a GPU\n"
+    "  --device D               tune for device D and embed its program binary (cpu, gpu, an\n"
+    "                           index or a device name substring); without it the engine is\n"
+    "                           tuned for any device and compiled where it is loaded\n"
     "  --dump-ir DIR            write the IR after each pass to DIR/NN-PASS.kir\n"
     "  --remarks[=PASS]         print why passes left things alone\n"
     "  -v, --verbose            a progress line per stage and per kernel\n"
@@ -46,7 +50,7 @@ static const char usage[] =
 typedef struct Options {
   const char *input, *output, *device, *dump_dir, *remark_pass;
   bool remarks, verbose, shared; /* shared: --emit=shared */
-  int max_batch, min_segment;
+  int max_batch, min_segment, split_k;
   FeShapeOverride shapes[64];
   int nshapes;
   Buf flags; /* the options that shape the engine, for its provenance */
@@ -61,7 +65,7 @@ static int positive(const char *s) {
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
-  *o = (Options){.max_batch = 1, .min_segment = 3};
+  *o = (Options){.max_batch = 1, .min_segment = 3, .split_k = -1};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -91,6 +95,11 @@ static int parse_args(int argc, char **argv, Options *o) {
       if (strcmp(v, "bundle") && strcmp(v, "shared"))
         return tool_error("--emit: '%s' is not 'bundle' or 'shared'", v);
       o->shared = !strcmp(v, "shared"); /* not a flag of the engine: the bundle is the same */
+    } else if (tool_is_flag(a, "--split-k")) {
+      o->split_k = a[9] != '=' ? 8 : !strcmp(a + 10, "0") ? 0 : positive(a + 10);
+      if (o->split_k != 0 && (o->split_k < 2 || o->split_k > 64))
+        return tool_error("--split-k: '%s' is not 0 or a number of ways from 2 to 64", a + 10);
+      ir_buf_printf(&o->flags, " --split-k=%d", o->split_k);
     } else if (tool_is_flag(a, "--device")) {
       if (!(o->device = tool_flag_value(argc, argv, &i, "--device")))
         return tool_error("option '--device' needs a value");
@@ -157,10 +166,14 @@ static bool after_pass(void *ctx, const PassInfo *pass, int step, Module *m) {
   return dp->ok;
 }
 
-/* The default pipeline with segment's min-size set. */
+/* The default pipeline with segment's min-size set, and split-k before segment if asked. */
 static bool make_pipeline(const Options *o, Pipeline *pl) {
-  char err[512];
-  if (!pass_pipeline_parse("default", pl, err, sizeof err))
+  char err[512], text[256];
+  snprintf(text, sizeof text, "%s", "default");
+  if (o->split_k > 0)
+    snprintf(text, sizeof text, "infer-shapes,canonicalize,fold-batchnorm,split-k{ways=%d},"
+             "segment,fuse,canonicalize", o->split_k);
+  if (!pass_pipeline_parse(text, pl, err, sizeof err))
     return tool_error("%s", err) == 0;
   for (int i = 0; i < pl->nsteps; i++)
     if (!strcmp(pl->steps[i].pass->name, "segment")) {
@@ -286,6 +299,16 @@ int main(int argc, char **argv) {
          "NAME=Nx...)", o.max_batch);
     goto done_module;
   }
+  /* Tuning for the target: a GPU gets split-k (unless set) and the smallest conv tiles. */
+  kiln_device_info dev = {0};
+  if (o.device && kiln_device_query(o.device, &dev) != KILN_OK) {
+    tool_error("--device %s: %s", o.device, kiln_last_error());
+    goto done_module;
+  }
+  if (o.split_k < 0)
+    o.split_k = dev.is_gpu ? 8 : 0;
+  if (o.verbose && o.device)
+    fprintf(stderr, "kiln-compile: tuning for %s (%s)\n", dev.name, dev.is_gpu ? "GPU" : "CPU");
   Pipeline pl = {0};
   if (!make_pipeline(&o, &pl))
     goto done_module;
@@ -297,7 +320,7 @@ int main(int argc, char **argv) {
   if (!ok)
     goto done_module;
 
-  CgOptions copt = {.max_batch = o.max_batch};
+  CgOptions copt = {.max_batch = o.max_batch, .min_tile = dev.is_gpu ? 16 : 0};
   CgEngine e;
   char err[1024];
   double t1 = tool_now();

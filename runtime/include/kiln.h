@@ -133,6 +133,16 @@ KILN_API const char *kiln_engine_program_origin(const kiln_engine *e);
 KILN_API kiln_status kiln_engine_program_binary(const kiln_engine *e, void **data, size_t *size);
 KILN_API void kiln_free(void *p);
 
+/* The device a spec names (as kiln_options.device: NULL or "" for the default choice): its
+ * name and whether it is a GPU. kiln-compile asks this to tune code for the device it builds
+ * for. */
+typedef struct kiln_device_info {
+  char name[256];
+  int is_gpu;
+} kiln_device_info;
+
+KILN_API kiln_status kiln_device_query(const char *device, kiln_device_info *out);
+
 /* ---- contexts ------------------------------------------------------------------------------- */
 
 /* A context: the activation memory (sized by the plan at max batch), a profiling command queue,
