@@ -29,11 +29,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
 import check_ort  # noqa: E402  (SUITE, compile_engine, write_input, run, ORT_RUN)
 
-GPU_SECTION = """## NVIDIA GPU: kiln vs PyTorch eager and torch.compile
+GPU_RESULTS = os.path.join(HERE, "gpu_results.md")  # gpu_bench.py's table, measured there
 
-Not measured yet: this part runs on the GPU machine and will be filled in separately (same
-models, FP32, batch 1 and 4; peers PyTorch eager and torch.compile on the same GPU).
-"""
+
+def gpu_section():
+    """The NVIDIA section: gpu_results.md (written from a gpu_bench.py run on the GPU machine)."""
+    if os.path.exists(GPU_RESULTS):
+        with open(GPU_RESULTS) as f:
+            return f.read()
+    return ("## NVIDIA GPU: kiln vs PyTorch eager and torch.compile\n\nNot measured yet: run "
+            "test/bench/gpu_bench.py on the GPU machine and save its table as gpu_results.md.\n")
 
 
 def bench_model(a, name, rows):
@@ -102,7 +107,8 @@ def write_results(a, rows, cmdline, elapsed):
             lines.append(f"| {r['model']} | {r['device']} (POCL) vs ORT CPU | FP32 | {r['batch']} "
                          f"| {r['kiln']:.2f} | {r['peer']:.2f} | {r['ratio']:.3f} "
                          f"| {r['compile']:.2f} |")
-    lines += ["", "![kiln vs ONNX Runtime on POCL](bench.png)", "", GPU_SECTION]
+    lines += ["", "![kiln vs ONNX Runtime on POCL](bench.png)", "", gpu_section()]
+    os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines))
     with open(os.path.join(a.out, "results.json"), "w") as f:
