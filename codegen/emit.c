@@ -229,6 +229,19 @@ void cg_emit_yield_stores(Emit *e, int drank, const char *const *coords) {
   }
 }
 
+bool cg_emit_epilogue(Emit *e, const Op *anchor, int drank, const char *const *coords) {
+  const Op *stop = cg_emit_elementwise_ops(e, anchor->next, drank, coords);
+  if (stop) {
+    FusionKind fk = ir_ops[stop->kind].fusion;
+    return fk == FK_ELEMENTWISE || fk == FK_BROADCAST
+               ? false /* e->err says why */
+               : cg_fail(e, "'%s' op after the '%s' op is not elementwise",
+                         ir_op_name(stop->kind), ir_op_name(anchor->kind));
+  }
+  cg_emit_yield_stores(e, drank, coords);
+  return true;
+}
+
 /* ---- dispatch ---- */
 
 static bool is_pool(OpKind k) { return k == OP_MAX_POOL || k == OP_AVG_POOL || k == OP_LP_POOL; }

@@ -97,6 +97,11 @@ void cg_emit_domain(Emit *e, const Type *t);
  * coordinates (a yielded body value by name, a yielded tensor by loading it). */
 void cg_emit_yield_stores(Emit *e, int drank, const char *const *coords);
 
+/* The epilogue after anchor (the elementwise ops that follow it in the body, through
+ * cg_emit_elementwise_ops) and then the yield's stores, at the domain coordinates. false with a
+ * reason when an op after the anchor is not elementwise. */
+bool cg_emit_epilogue(Emit *e, const Op *anchor, int drank, const char *const *coords);
+
 /* The yield op of the fused body. */
 const Op *cg_yield_of(const Op *fused);
 

@@ -151,16 +151,7 @@ bool cgc_emit_tail(Emit *e, const Op *anchor, int drank, const char *const *coor
   const Op *first = anchor->next;
   if (first && first->kind == OP_SLICE)
     return emit_branches(e, anchor, drank, coords, chan);
-  const Op *stop = cg_emit_elementwise_ops(e, first, drank, coords);
-  if (stop) {
-    FusionKind fk = ir_ops[stop->kind].fusion;
-    return fk == FK_ELEMENTWISE || fk == FK_BROADCAST
-               ? false /* e->err says why */
-               : cg_fail(e, "'%s' op after the '%s' anchor is not elementwise",
-                         ir_op_name(stop->kind), ir_op_name(anchor->kind));
-  }
-  cg_emit_yield_stores(e, drank, coords);
-  return true;
+  return cg_emit_epilogue(e, anchor, drank, coords);
 }
 
 /* ---- conv geometry ---- */

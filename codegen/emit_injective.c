@@ -438,13 +438,8 @@ bool cg_emit_injective_kernel(Emit *e, const Op *op) {
   snprintf(vname, sizeof vname, "%s", v);
   if (!(op->kind == OP_CONCAT ? emit_concat(e, op, vname) : emit_value(e, op, vname)))
     return false;
-  const Op *stop = cg_emit_elementwise_ops(e, op->next, dom->rank, cg_coords);
-  if (stop)
-    return ir_ops[stop->kind].fusion == FK_ELEMENTWISE || ir_ops[stop->kind].fusion == FK_BROADCAST
-               ? false
-               : cg_fail(e, "'%s' op after the '%s' op is not elementwise",
-                         ir_op_name(stop->kind), ir_op_name(op->kind));
-  cg_emit_yield_stores(e, dom->rank, cg_coords);
+  if (!cg_emit_epilogue(e, op, dom->rank, cg_coords))
+    return false;
   ir_buf_puts(e->src, "}\n");
   return true;
 }

@@ -385,13 +385,8 @@ static bool emit_anchor(Emit *e, const Op *op) {
   }
   if (!ok)
     return false;
-  const Op *stop = cg_emit_elementwise_ops(e, op->next, dom->rank, cg_coords);
-  if (stop)
-    return ir_ops[stop->kind].fusion == FK_ELEMENTWISE || ir_ops[stop->kind].fusion == FK_BROADCAST
-               ? false
-               : cg_fail(e, "'%s' op after the '%s' op is not elementwise",
-                         ir_op_name(stop->kind), ir_op_name(op->kind));
-  cg_emit_yield_stores(e, dom->rank, cg_coords);
+  if (!cg_emit_epilogue(e, op, dom->rank, cg_coords))
+    return false;
   out(e, "}\n");
   return true;
 }

@@ -1,9 +1,9 @@
-/* device.h - which ops the device (an OpenCL kernel from codegen) can run.
+/* device.h - the registry's word on which ops the device (an OpenCL kernel) can run.
  *
- * The `segment` pass asks this for every op it clusters; ops it rejects run on the host through
- * the reference kernels. Until codegen lands, the answer is the registry's F_DEVICE flag refined
- * by the type and attribute rules in device.c; codegen will replace those rules with what its
- * emitters actually accept, keeping this one entry point. */
+ * The F_DEVICE flag refined by the type and attribute rules of device.c: what holds whatever the
+ * emitters do. The `segment` and `fuse` passes ask pass_device_ok (passes/pass.h), which is this
+ * and then the driver's predicate, codegen's cg_op_supported (what its emitters accept today);
+ * ops either rejects run on the host through the reference kernels. */
 #ifndef KILN_IR_DEVICE_H
 #define KILN_IR_DEVICE_H
 
