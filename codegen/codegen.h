@@ -42,7 +42,18 @@ typedef struct CgOptions {
    * SMs (ResNet-50 1.21x faster on an H200); a CPU through POCL runs 16x16 work-groups slower
    * than 32x32 ones (ResNet-50 2.1 s -> 3.2 s), so 0 means 32. test/bench/NOTES.md. */
   int min_tile;
+  /* The target is a CPU (POCL): convs get emit_conv_cpu.c's kernel, vectorized along the output
+   * channels with their weights stored channel-fastest (cg_conv_cpu_weight_layout). */
+  bool cpu;
 } CgOptions;
+
+/* Whether conv op gets the CPU kernel under opt (then the memory plan stores its weights in
+ * cg_conv_cpu_weight_layout's layout). */
+bool cg_conv_cpu_ok(const Op *op, const CgOptions *opt);
+/* The CPU conv's weight layout: W[Cout, Cin, KH, KW] as a [Cin*KH*KW][Cp] matrix, Cp = Cout
+ * rounded up to 16, the padding zero. Fills strides (element strides of W's four axes) and
+ * returns the elements the storage spans (Cin*KH*KW*Cp). */
+int64_t cg_conv_cpu_weight_layout(const Type *w, int64_t *strides);
 
 /* One kernel: its source and its launch geometry. global[batch_dim] is multiplied by the batch at
  * run time (batch_dim -1: not batched); local all 0: the runtime chooses. */

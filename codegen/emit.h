@@ -10,7 +10,8 @@
  * Files: emit.c (dispatch, tensor declarations, indexing), emit_elementwise.c (the expression of
  * every elementwise and broadcast op; elementwise chains), emit_injective.c (transpose, slice,
  * pad, gather, concat, resize, depth_to_space, ...), emit_reduce.c (pools, reductions, softmax,
- * normalizations), emit_conv.c (conv, conv_transpose, gemm, matmul; horizontal merges). */
+ * normalizations), emit_conv.c (conv, conv_transpose, gemm, matmul; horizontal merges),
+ * emit_conv_tiled.c (their tiled GEMM core), emit_conv_cpu.c (the conv kernel for CPUs). */
 #ifndef KILN_CODEGEN_EMIT_H
 #define KILN_CODEGEN_EMIT_H
 

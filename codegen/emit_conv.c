@@ -9,6 +9,8 @@
  *   conv_transpose                        direct, gathering the input pixels that reach an output
  *   gemm, matmul                          the same tiled core, addressing A and B as strided
  *                                         matrices
+ *   conv for a CPU (CgOptions.cpu)       direct, vectorized along the output channels
+ *                                         (emit_conv_cpu.c); 2-D, group 1
  * CgOptions.tile_m < 0 selects the direct kernel for conv too (the naive one-thread-per-output
  * kernel, kept for measurements and as the reference for the tiled one).
  *
@@ -156,7 +158,8 @@ bool cgc_emit_tail(Emit *e, const Op *anchor, int drank, const char *const *coor
 
 /* ---- conv geometry ---- */
 
-static bool conv_read(Emit *e, const Op *op, ConvGeo *c) {
+/* cpu_layout: the weights are in cg_conv_cpu_weight_layout's layout, not row-major. */
+static bool conv_read(Emit *e, const Op *op, ConvGeo *c, bool cpu_layout) {
   const Type *x = &op->operands[0].value->type, *w = &op->operands[1].value->type;
   const Type *y = &op->results[0]->type;
   *c = (ConvGeo){0};
@@ -197,10 +200,14 @@ static bool conv_read(Emit *e, const Op *op, ConvGeo *c) {
   c->x_offset = tx->offset;
   const CgTensor *tw = e->tensor_of(e->ctx, op->operands[1].value);
   int64_t ws[IR_MAX_RANK];
-  cg_contiguous_strides(w, ws);
+  if (cpu_layout)
+    cg_conv_cpu_weight_layout(w, ws);
+  else
+    cg_contiguous_strides(w, ws);
   for (int i = 0; i < w->rank; i++)
     if (tw->strides[i] != ws[i] && w->dims[i] != 1)
-      return cg_fail(e, "'%s' op: weights are not contiguous", ir_op_name(op->kind));
+      return cg_fail(e, "'%s' op: weights are not in the layout its kernel reads",
+                   ir_op_name(op->kind));
   c->w_offset = tw->offset;
   return true;
 }
@@ -220,9 +227,7 @@ void cgc_emit_decode(Emit *e, const char *q, const int64_t *dims, int n, const c
   }
 }
 
-/* The conv anchor's value and its epilogue, with b, co, q in scope (and o0.. when decoded) and
- * `acc` the sum. */
-static bool conv_out(Emit *e, const Op *anchor, const ConvGeo *c, const char *acc, bool decoded) {
+bool cgc_conv_out(Emit *e, const Op *anchor, const ConvGeo *c, const char *acc, bool decoded) {
   if (!decoded)
     cgc_emit_decode(e, "q", c->out, c->nsp, "o");
   Buf bias = {0};
@@ -241,7 +246,7 @@ static bool conv_out(Emit *e, const Op *anchor, const ConvGeo *c, const char *ac
 }
 
 static bool conv_out_hook(Emit *e, const TiledGemm *g, const char *acc) {
-  return conv_out(e, g->anchor, g->conv, acc, false);
+  return cgc_conv_out(e, g->anchor, g->conv, acc, false);
 }
 
 /* ---- direct kernels: one work-item per output element ---- */
@@ -302,7 +307,7 @@ static bool emit_direct(Emit *e, const Op *op, const ConvGeo *c) {
   ir_buf_free(&woff);
   for (int i = 0; i <= c->nsp; i++)
     cgc_out(e, "  }\n");
-  bool ok = conv_out(e, op, c, "acc", true);
+  bool ok = cgc_conv_out(e, op, c, "acc", true);
   cgc_out(e, "}\n");
   return ok;
 }
@@ -452,13 +457,15 @@ bool cg_emit_conv_kernel(Emit *e, const Op *op) {
   ConvGeo c;
   switch (op->kind) {
   case OP_CONV:
-    if (!conv_read(e, op, &c))
+    if (cg_conv_cpu_ok(op, e->opt))
+      return conv_read(e, op, &c, true) && cgc_emit_conv_cpu(e, op, &c);
+    if (!conv_read(e, op, &c, false))
       return false;
     if (c.cg == 1 || (e->opt && e->opt->tile_m < 0))
       return emit_direct(e, op, &c);
     return emit_conv_tiled(e, op, &c);
   case OP_CONV_TRANSPOSE:
-    if (!conv_read(e, op, &c))
+    if (!conv_read(e, op, &c, false))
       return false;
     /* conv_read took Cout/group from the result; W is [Cin, Cout/group, k...]. */
     return emit_direct(e, op, &c);

@@ -1,5 +1,5 @@
-/* emit_conv.h - what emit_conv.c (anchors, epilogues, direct kernels) and emit_conv_tiled.c (the
- * tiled GEMM core) share. Internal to those two files. */
+/* emit_conv.h - what emit_conv.c (anchors, epilogues, direct kernels), emit_conv_tiled.c (the
+ * tiled GEMM core) and emit_conv_cpu.c (the CPU conv) share. Internal to those files. */
 #ifndef KILN_CODEGEN_EMIT_CONV_H
 #define KILN_CODEGEN_EMIT_CONV_H
 
@@ -51,6 +51,11 @@ void cgc_emit_decode(Emit *e, const char *q, const int64_t *dims, int n, const c
 /* The epilogue after anchor at coordinates coords[0..drank) (chan: the channel axis), then the
  * stores of the yield; a horizontal merge's branches under `if (co < END)`. */
 bool cgc_emit_tail(Emit *e, const Op *anchor, int drank, const char *const *coords, int chan);
+/* The conv anchor's value (`acc` plus the bias) and its epilogue and stores, with b, co and q
+ * in scope, and o0.. too when decoded. */
+bool cgc_conv_out(Emit *e, const Op *anchor, const ConvGeo *c, const char *acc, bool decoded);
+/* The CPU conv kernel (emit_conv_cpu.c), for an op cg_conv_cpu_ok accepts. */
+bool cgc_emit_conv_cpu(Emit *e, const Op *op, const ConvGeo *c);
 /* The tiled kernel of g (emit_conv_tiled.c); fills e->k's geometry. */
 bool cgc_emit_tiled(Emit *e, TiledGemm *g);
 

@@ -131,6 +131,21 @@ static void write_kernel_step(Buf *b, const CgKernel *k) {
 
 /* ---- the engine ---- */
 
+/* Copies tensor data (row-major, contiguous) to dst in the layout of strides. */
+static void copy_strided(unsigned char *dst, const Tensor *src, const int64_t *strides) {
+  const Type *t = &src->type;
+  size_t esize = ir_dtype_size(t->dtype), n = src->nbytes / (esize ? esize : 1);
+  int64_t idx[IR_MAX_RANK] = {0};
+  for (size_t i = 0; i < n; i++) {
+    int64_t off = 0;
+    for (int d = 0; d < t->rank; d++)
+      off += idx[d] * strides[d];
+    memcpy(dst + (size_t)off * esize, (const unsigned char *)src->data + i * esize, esize);
+    for (int d = t->rank - 1; d >= 0 && ++idx[d] == t->dims[d]; d--)
+      idx[d] = 0;
+  }
+}
+
 bool cg_build_engine(const Module *m, const CgOptions *opt, CgEngine *e, CgProgressFn progress,
                      void *progress_ctx, char *err, size_t errlen) {
   *e = (CgEngine){0};
@@ -213,8 +228,14 @@ bool cg_build_engine(const Module *m, const CgOptions *opt, CgEngine *e, CgProgr
     abort();
   for (int i = 0; ok && i < m->nweights; i++) {
     const CgTensor *t = cg_memory_tensor(&e->mem, m->weights[i]);
-    if (t)
+    if (!t)
+      continue;
+    int64_t contiguous[IR_MAX_RANK];
+    cg_contiguous_strides(&t->type, contiguous);
+    if (memcmp(contiguous, t->strides, sizeof(int64_t) * (size_t)t->type.rank) == 0)
       memcpy(e->weights + t->offset, m->weights[i]->tensor->data, m->weights[i]->tensor->nbytes);
+    else
+      copy_strided(e->weights + t->offset, m->weights[i]->tensor, t->strides);
   }
   if (!ok)
     cg_engine_free(e);

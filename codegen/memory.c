@@ -80,6 +80,31 @@ static void set_tensor(Planner *p, const Value *v, CgPool pool, const int64_t *s
 
 static void resolve(Planner *p, const Value *v);
 
+/* Whether weight v is stored in the CPU conv's layout: every op reading it is a conv that gets
+ * the CPU kernel, reading it as its weights (fused and segment ops list it as a capture). */
+static bool cpu_conv_weight(const Planner *p, const Value *v) {
+  if (v->kind != VAL_WEIGHT || !p->opt->cpu || !v->uses)
+    return false;
+  bool conv = false;
+  for (const Operand *u = v->uses; u; u = u->next_use) {
+    OpKind k = u->owner->kind;
+    if (k == OP_FUSED || k == OP_SEGMENT)
+      continue;
+    if (k != OP_CONV || u->index != 1 || !cg_conv_cpu_ok(u->owner, p->opt))
+      return false;
+    conv = true;
+  }
+  return conv;
+}
+
+/* The bytes weight v's storage spans. */
+static uint64_t weight_bytes(const Planner *p, const Value *v) {
+  int64_t strides[IR_MAX_RANK];
+  if (cpu_conv_weight(p, v))
+    return (uint64_t)cg_conv_cpu_weight_layout(&v->type, strides) * ir_dtype_size(v->type.dtype);
+  return v->tensor->nbytes;
+}
+
 /* The value a segment result or a view stands for, or NULL. */
 static const Value *alias_of(const Value *v) {
   if (v->kind != VAL_RESULT)
@@ -112,7 +137,11 @@ static void resolve(Planner *p, const Value *v) {
   const Op *concat = p->concat_of[v->id];
   if (v->kind == VAL_WEIGHT) {
     h->buf = -1; /* placed with the weights pool */
-    set_tensor(p, v, CG_POOL_WEIGHTS, NULL);
+    int64_t strides[IR_MAX_RANK];
+    bool cpu = cpu_conv_weight(p, v);
+    if (cpu)
+      cg_conv_cpu_weight_layout(&v->type, strides);
+    set_tensor(p, v, CG_POOL_WEIGHTS, cpu ? strides : NULL);
   } else if (a) {
     resolve(p, a);
     const CgTensor *base = &p->mem->tensor[a->id];
@@ -305,7 +334,7 @@ bool cg_plan_memory(const Module *m, const CgOptions *opt, CgMemory *mem, char *
         break;
       }
       p.home[v->id].rel = w;
-      w += align_up(v->tensor->nbytes);
+      w += align_up(weight_bytes(&p, v));
     }
     mem->weights_bytes = w;
     for (int id = 0; id < m->next_id; id++)

@@ -40,8 +40,9 @@ static const char usage[] =
     "                           convs and a sum (8 when WAYS is not given; 0: never); more\n"
     "                           parallelism on a GPU, the default when --device is a GPU\n"
     "  --device D               tune for device D and embed its program binary (cpu, gpu, an\n"
-    "                           index or a device name substring); without it the engine is\n"
-    "                           tuned for any device and compiled where it is loaded\n"
+    "                           index or a device name substring): a GPU gets split-k and small\n"
+    "                           tiles, a CPU convs vectorized along the channels; without it the\n"
+    "                           engine is tuned for any device and compiled where it is loaded\n"
     "  --dump-ir DIR            write the IR after each pass to DIR/NN-PASS.kir\n"
     "  --remarks[=PASS]         print why passes left things alone\n"
     "  -v, --verbose            a progress line per stage and per kernel\n"
@@ -320,7 +321,8 @@ int main(int argc, char **argv) {
   if (!ok)
     goto done_module;
 
-  CgOptions copt = {.max_batch = o.max_batch, .min_tile = dev.is_gpu ? 16 : 0};
+  CgOptions copt = {.max_batch = o.max_batch, .min_tile = dev.is_gpu ? 16 : 0,
+                    .cpu = o.device && !dev.is_gpu};
   CgEngine e;
   char err[1024];
   double t1 = tool_now();

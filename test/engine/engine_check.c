@@ -1,13 +1,15 @@
 /* engine_check.c - end-to-end check of a model through the whole compiler and runtime.
  *
  * usage: engine_check [--shape NAME=DIMS]... [--max-batch M] [--batch B] [--min-size N]
- *                     [--device D] [--tol X] [--emit-dir DIR] MODEL
+ *                     [--device D] [--portable] [--tol X] [--emit-dir DIR] MODEL
  *
  * The reference: the model as imported, run by the reference interpreter (passes/interp.h) on
  * fixed-seed random inputs (floats in [-1, 1), integers 0). The engine: the same model through
  * kiln-compile's pipeline (default, with segment{min-size=N}), code generation, a bundle written
  * to memory and loaded by libkilnrt on device D (default "cpu": POCL), run at batch B on the same
- * inputs. Every output must match: floats within relative error X (default 1e-4) of the largest
+ * inputs. The engine is tuned for device D as `kiln-compile --device D` tunes it (a CPU gets
+ * emit_conv_cpu.c's convs, a GPU the small tiles); --portable builds it as kiln-compile without
+ * --device does. Every output must match: floats within relative error X (default 1e-4) of the largest
  * reference magnitude, integers and booleans exactly. Prints one line per output; exit 1 on a
  * mismatch or an error. --emit-dir writes the bundle there (engine.kiln) for a look with
  * kiln-inspect. */
@@ -28,6 +30,7 @@ typedef struct Args {
   const char *model, *device, *emit_dir;
   FeShapeOverride shapes[16];
   int nshapes, max_batch, batch, min_size;
+  bool portable;
   double tol;
 } Args;
 
@@ -151,6 +154,10 @@ static int parse_args(int argc, char **argv, Args *a) {
       a->model = f;
       continue;
     }
+    if (!strcmp(f, "--portable")) {
+      a->portable = true;
+      continue;
+    }
     if (!v)
       return die("%s needs a value", f);
     i++;
@@ -203,6 +210,13 @@ int main(int argc, char **argv) {
 
   /* The engine. */
   CgOptions copt = {.max_batch = a.max_batch};
+  kiln_device_info dev = {0};
+  if (!a.portable) {
+    if (kiln_device_query(a.device, &dev) != KILN_OK)
+      return die("device %s: %s", a.device, kiln_last_error());
+    copt.min_tile = dev.is_gpu ? 16 : 0;
+    copt.cpu = !dev.is_gpu;
+  }
   CgEngine e;
   if (!cg_build_engine(m, &copt, &e, NULL, NULL, err, sizeof err))
     return die("codegen: %s", err);

@@ -5,7 +5,7 @@ usage: check_ort.py --bin DIR --models DIR --work DIR [--device D] [--tol X] NAM
 
 NAME is a key of SUITE (models from make_suite.py in --models); --bin holds kiln-compile and
 kiln-run.  Steps, all in --work/NAME.bBATCH/:
-  1. kiln-compile MODEL --shape INPUT=Nx3xSxS --max-batch 4 -> engine.kiln
+  1. kiln-compile MODEL --shape INPUT=Nx3xSxS --max-batch 4 --device D -> engine.kiln (tuned for D)
   2. fixed-seed random input at BATCH (uniform [-1, 1), seed from the name) -> in/input_0.pb
   3. kiln-run engine.kiln --inputs-dir in --output-dir kiln   (on --device, default cpu: POCL)
   4. test/ort/ort_run.js MODEL in ort                         (onnxruntime-node, CPU)
@@ -177,7 +177,7 @@ def main():
         if not os.path.exists(model):
             raise Failure(f"{model}: missing (make_suite.py builds it)")
         engine = os.path.join(work, "engine.kiln")
-        ct = compile_engine(a.bin, model, iname, size, engine)
+        ct = compile_engine(a.bin, model, iname, size, engine, ("--device", a.device))
         indir = os.path.join(work, "in")
         os.makedirs(os.path.join(work, "kiln"))  # kiln-run --output-dir wants it to exist
         write_input(indir, a.name, iname, size, a.batch)
