@@ -312,6 +312,17 @@ static bool emit_direct(Emit *e, const Op *op, const ConvGeo *c) {
   return ok;
 }
 
+/* Whether the memory plan stored conv op's weights in the CPU kernel's layout: it does when
+ * every op reading them is a conv cg_conv_cpu_ok accepts (memory.c), so a weight that anything
+ * else also reads stays row-major and its conv gets the tiled kernel. */
+static bool weights_in_cpu_layout(Emit *e, const Op *op) {
+  const Value *w = op->operands[1].value;
+  const CgTensor *t = e->tensor_of(e->ctx, w);
+  int64_t strides[IR_MAX_RANK];
+  cg_conv_cpu_weight_layout(&w->type, strides);
+  return t && memcmp(t->strides, strides, sizeof(int64_t) * (size_t)w->type.rank) == 0;
+}
+
 /* ---- tiled: conv as implicit GEMM, gemm, matmul ---- */
 
 static bool emit_conv_tiled(Emit *e, const Op *op, const ConvGeo *c) {
@@ -457,7 +468,7 @@ bool cg_emit_conv_kernel(Emit *e, const Op *op) {
   ConvGeo c;
   switch (op->kind) {
   case OP_CONV:
-    if (cg_conv_cpu_ok(op, e->opt))
+    if (cg_conv_cpu_ok(op, e->opt) && weights_in_cpu_layout(e, op))
       return conv_read(e, op, &c, true) && cgc_emit_conv_cpu(e, op, &c);
     if (!conv_read(e, op, &c, false))
       return false;

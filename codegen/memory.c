@@ -97,7 +97,7 @@ static bool cpu_conv_weight(const Planner *p, const Value *v) {
   return conv;
 }
 
-/* The bytes weight v's storage spans. */
+/* The bytes weight v's storage spans (cpu_conv_weight decides its layout, here and in resolve). */
 static uint64_t weight_bytes(const Planner *p, const Value *v) {
   int64_t strides[IR_MAX_RANK];
   if (cpu_conv_weight(p, v))

@@ -300,7 +300,8 @@ int main(int argc, char **argv) {
          "NAME=Nx...)", o.max_batch);
     goto done_module;
   }
-  /* Tuning for the target: a GPU gets split-k (unless set) and the smallest conv tiles. */
+  /* Tuning for the target: a GPU gets split-k (unless set) and the smallest conv tiles, a CPU
+   * the conv kernel of emit_conv_cpu.c. */
   kiln_device_info dev = {0};
   if (o.device && kiln_device_query(o.device, &dev) != KILN_OK) {
     tool_error("--device %s: %s", o.device, kiln_last_error());
