@@ -328,25 +328,28 @@ bool cg_emit_kernel(const Op *fused, CgTensorFn tensor_of, void *ctx, const CgOp
 
 /* ---- the device predicate ---- */
 
-/* The element types the emitters compute with: f32 storage and the integer and bool tensors
- * that casts, comparisons, where and indices need. */
+/* The element types the emitters compute with: f32 and f16 storage (computed in float) and the
+ * integer and bool tensors that casts, comparisons, where and indices need. */
 static bool dtype_ok(DType dt) {
-  return dt == DT_F32 || dt == DT_I32 || dt == DT_I64 || dt == DT_BOOL;
+  return dt == DT_F32 || dt == DT_F16 || dt == DT_I32 || dt == DT_I64 || dt == DT_BOOL;
 }
 
-/* conv, conv_transpose, gemm and matmul in f32 (emit_conv.c); other FK_CONV kinds (integer and
- * quantized products, einsum) have no emitter. */
+/* conv, conv_transpose, gemm and matmul with every operand f32, or every one f16 (emit_conv.c);
+ * other FK_CONV kinds (integer and quantized products, einsum) have no emitter. */
 static bool conv_supported(const Op *op, char *why, size_t n) {
   switch (op->kind) {
   case OP_CONV:
   case OP_CONV_TRANSPOSE:
   case OP_GEMM:
   case OP_MATMUL:
-    for (int i = 0; i < op->noperands; i++)
-      if (op->operands[i].value->type.dtype != DT_F32) {
-        snprintf(why, n, "operand %d is not f32", i);
+    for (int i = 0; i < op->noperands; i++) {
+      DType dt = op->operands[i].value->type.dtype;
+      if ((dt != DT_F32 && dt != DT_F16) || dt != op->operands[0].value->type.dtype) {
+        snprintf(why, n, "operand %d is %s, operand 0 %s: one float type for all", i,
+                 ir_dtype_name(dt), ir_dtype_name(op->operands[0].value->type.dtype));
         return false;
       }
+    }
     break;
   default: snprintf(why, n, "no emitter for '%s'", ir_op_name(op->kind)); return false;
   }

@@ -1,4 +1,5 @@
-/* emit_conv.c - kernels whose anchor is conv, conv_transpose, gemm or matmul (f32), with the
+/* emit_conv.c - kernels whose anchor is conv, conv_transpose, gemm or matmul (f32, or f16 storage
+ * read through vload_half and accumulated in float), with the
  * epilogue inlined, and horizontal merges (one anchor, one `slice` per branch on the channel
  * axis, each branch's epilogue and result).
  *
@@ -34,6 +35,23 @@ void cgc_out(Emit *e, const char *fmt, ...) {
   ir_buf_vprintf(e->src, fmt, ap);
   va_end(ap);
 }
+
+/* One element (width 1) or a float4 (width 4) of ptr at idx, in a static buffer (4 slots). */
+static const char *load(DType dt, const char *ptr, const char *idx, int width) {
+  static char slots[4][640];
+  static int next;
+  char *s = slots[next++ % 4];
+  bool half = dt == DT_F16;
+  if (width == 1)
+    snprintf(s, 640, half ? "vload_half(%s, %s)" : "%2$s[%1$s]", idx, ptr);
+  else
+    snprintf(s, 640, half ? "vload_half4(0, %2$s + %1$s)" : "*(__global const float4 *)(%2$s + %1$s)",
+             idx, ptr);
+  return s;
+}
+
+const char *cgc_ld(DType dt, const char *ptr, const char *idx) { return load(dt, ptr, idx, 1); }
+const char *cgc_ld4(DType dt, const char *ptr, const char *idx) { return load(dt, ptr, idx, 4); }
 
 /* ---- epilogue ---- */
 
@@ -234,7 +252,9 @@ bool cgc_conv_out(Emit *e, const Op *anchor, const ConvGeo *c, const char *acc, 
   if (anchor->noperands > 2) {
     const Value *bv = anchor->operands[2].value;
     const CgTensor *tb = e->tensor_of(e->ctx, bv);
-    ir_buf_printf(&bias, " + %s[co*%lld]", cg_name(e, bv), (long long)tb->strides[0]);
+    char idx[32];
+    snprintf(idx, sizeof idx, "co*%lld", (long long)tb->strides[0]);
+    ir_buf_printf(&bias, " + %s", cgc_ld(bv->type.dtype, cg_name(e, bv), idx));
   }
   cgc_out(e, "  float %s = %s%s;\n", cg_name(e, anchor->results[0]), acc, ir_buf_str(&bias));
   ir_buf_free(&bias);
@@ -271,14 +291,16 @@ static bool emit_direct(Emit *e, const Op *op, const ConvGeo *c) {
              "  if (q >= %lld) return;\n", (long long)c->osz);
   cgc_emit_decode(e, "q", c->out, c->nsp, "o");
   cgc_out(e, "  const int g = co / %lld;\n", (long long)c->mg);
-  cgc_out(e, "  __global const float *xb = %s + b*%lld + g*%lld;\n", x, (long long)c->xs[0],
+  DType xdt = op->operands[0].value->type.dtype, wdt = op->operands[1].value->type.dtype;
+  const char *xst = cg_storage_type(xdt), *wst = cg_storage_type(wdt);
+  cgc_out(e, "  __global const %s *xb = %s + b*%lld + g*%lld;\n", xst, x, (long long)c->xs[0],
           (long long)(c->cg * c->xs[1]));
   /* W: conv [Cout, Cg, k...]; conv_transpose [Cin, Cout/group, k...]. */
   if (tr)
-    cgc_out(e, "  __global const float *wb = %s + (g*%lld*%lld + co %% %lld)*%lld;\n", w,
+    cgc_out(e, "  __global const %s *wb = %s + (g*%lld*%lld + co %% %lld)*%lld;\n", wst, w,
             (long long)c->cg, (long long)c->mg, (long long)c->mg, (long long)c->ksz);
   else
-    cgc_out(e, "  __global const float *wb = %s + co*%lld;\n", w, (long long)(c->cg * c->ksz));
+    cgc_out(e, "  __global const %s *wb = %s + co*%lld;\n", wst, w, (long long)(c->cg * c->ksz));
   cgc_out(e, "  float acc = 0.0f;\n  for (int ci = 0; ci < %lld; ci++) {\n", (long long)c->cg);
   Buf xoff = {0}, woff = {0};
   ir_buf_printf(&xoff, "ci*%lld", (long long)c->xs[1]);
@@ -302,7 +324,8 @@ static bool emit_direct(Emit *e, const Op *op, const ConvGeo *c) {
     ir_buf_printf(&xoff, " + i%d*%lld", i, (long long)c->xs[2 + i]);
     ir_buf_printf(&woff, " + k%d*%lld", i, (long long)ks);
   }
-  cgc_out(e, "  acc = fma(xb[%s], wb[%s], acc);\n", ir_buf_str(&xoff), ir_buf_str(&woff));
+  cgc_out(e, "  acc = fma(%s, %s, acc);\n", cgc_ld(xdt, "xb", ir_buf_str(&xoff)),
+          cgc_ld(wdt, "wb", ir_buf_str(&woff)));
   ir_buf_free(&xoff);
   ir_buf_free(&woff);
   for (int i = 0; i <= c->nsp; i++)
@@ -338,10 +361,12 @@ static bool emit_conv_tiled(Emit *e, const Op *op, const ConvGeo *c) {
   g.wsk = 1;
   g.w_offset = c->w_offset;
   ir_buf_printf(&g.setup, "  const int b = z;\n");
-  ir_buf_printf(&g.setup, "  __global const float *wb = %s + tg*%lld;\n",
+  g.wdt = op->operands[1].value->type.dtype;
+  g.xdt = op->operands[0].value->type.dtype;
+  ir_buf_printf(&g.setup, "  __global const %s *wb = %s + tg*%lld;\n", cg_storage_type(g.wdt),
                 cg_name(e, op->operands[1].value), (long long)(c->mg * g.K));
-  ir_buf_printf(&g.setup, "  __global const float *xb = %s + b*%lld + tg*%lld;\n",
-                cg_name(e, op->operands[0].value), (long long)c->xs[0],
+  ir_buf_printf(&g.setup, "  __global const %s *xb = %s + b*%lld + tg*%lld;\n",
+                cg_storage_type(g.xdt), cg_name(e, op->operands[0].value), (long long)c->xs[0],
                 (long long)(c->cg * c->xs[1]));
   bool ok = cgc_emit_tiled(e, &g);
   ir_buf_free(&g.setup);
@@ -438,10 +463,13 @@ static bool emit_gemm(Emit *e, const Op *op) {
   const Value *ops2[2] = {a, bv};
   const CgTensor *ts[2] = {ta, tb};
   const char *ptr[2] = {"xb", "wb"};
+  g.xdt = a->type.dtype;
+  g.wdt = bv->type.dtype;
   for (int t = 0; t < 2; t++) {
     const Type *tt = &ops2[t]->type;
     int nb = tt->rank - 2;
-    ir_buf_printf(s, "  __global const float *%s = %s", ptr[t], cg_name(e, ops2[t]));
+    ir_buf_printf(s, "  __global const %s *%s = %s", cg_storage_type(tt->dtype), ptr[t],
+                  cg_name(e, ops2[t]));
     for (int j = 0; j < nb; j++)
       if (tt->dims[j] != 1) {
         ir_buf_printf(s, " + z%d*%lld", yb - nb + j, (long long)ts[t]->strides[j]);
@@ -457,14 +485,16 @@ static bool emit_gemm(Emit *e, const Op *op) {
 bool cg_emit_conv_kernel(Emit *e, const Op *op) {
   if (op->kind == OP_MAX_POOL || op->kind == OP_AVG_POOL || op->kind == OP_LP_POOL)
     return cg_emit_pool_kernel(e, op);
+  DType dt = op->results[0]->type.dtype;
+  if (dt != DT_F32 && dt != DT_F16)
+    return cg_fail(e, "'%s' op: result is not f32 or f16", ir_op_name(op->kind));
   for (int i = 0; i < op->noperands; i++) {
-    if (op->operands[i].value->type.dtype != DT_F32)
-      return cg_fail(e, "'%s' op: operand %d is not f32", ir_op_name(op->kind), i);
+    if (op->operands[i].value->type.dtype != dt)
+      return cg_fail(e, "'%s' op: operand %d is not %s like its result", ir_op_name(op->kind), i,
+                     ir_dtype_name(dt));
     if (cg_is_body_value(e, op->operands[i].value))
       return cg_fail(e, "'%s' op: operand %d is computed in the kernel", ir_op_name(op->kind), i);
   }
-  if (op->results[0]->type.dtype != DT_F32)
-    return cg_fail(e, "'%s' op: result is not f32", ir_op_name(op->kind));
   ConvGeo c;
   switch (op->kind) {
   case OP_CONV:

@@ -41,11 +41,17 @@ struct TiledGemm {
   uint64_t w_offset, x_offset; /* bytes: the alignment of the tensors for vector loads */
   bool w_pool_wts;
   bool w_batched, x_batched; /* wb or xb moves with z (then no vector loads: alignment unknown) */
+  DType wdt, xdt;            /* storage of W and X: f32, or f16 */
   Buf setup;
   TiledOutFn out;
 };
 
 void cgc_out(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The load of element idx of pointer ptr to storage of dt, in the compute type: "ptr[idx]", or
+ * "vload_half(idx, ptr)" for f16; cgc_ld4 the four elements from ptr + idx on as a float4 (ptr +
+ * idx 16-byte aligned for f32). Static buffers, valid for 4 calls. */
+const char *cgc_ld(DType dt, const char *ptr, const char *idx);
+const char *cgc_ld4(DType dt, const char *ptr, const char *idx);
 /* `const int <prefix>0 .. = ...;` decoding flat position q over dims[0..n), row-major. */
 void cgc_emit_decode(Emit *e, const char *q, const int64_t *dims, int n, const char *prefix);
 /* The epilogue after anchor at coordinates coords[0..drank) (chan: the channel axis), then the

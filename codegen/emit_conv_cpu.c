@@ -34,8 +34,8 @@ bool cg_conv_cpu_ok(const Op *op, const CgOptions *opt) {
     return false;
   const Type *x = &op->operands[0].value->type, *w = &op->operands[1].value->type;
   const Type *y = &op->results[0]->type;
-  if (x->rank != 4 || w->rank != 4 || y->rank != 4 || x->dtype != DT_F32 || w->dtype != DT_F32 ||
-      y->dtype != DT_F32 || ir_attr_int(op, "group", 1) != 1)
+  if (x->rank != 4 || w->rank != 4 || y->rank != 4 || (x->dtype != DT_F32 && x->dtype != DT_F16) ||
+      w->dtype != x->dtype || y->dtype != x->dtype || ir_attr_int(op, "group", 1) != 1)
     return false;
   /* The weights must be a weight of the module (their layout is the memory plan's). */
   return op->operands[1].value->kind == VAL_WEIGHT;
@@ -60,21 +60,25 @@ static int columns_per_item(int64_t ow) {
 }
 
 /* The PX*KW taps of one kernel row: X read at column ix = (x0+p)*s - pad + kw*d. */
-static void emit_taps(Emit *e, const ConvGeo *c, int px, int v, bool checked) {
+static void emit_taps(Emit *e, const ConvGeo *c, DType dt, int px, int v, bool checked) {
   cgc_out(e, "        #pragma unroll\n        for (int kw = 0; kw < %lld; kw++) {\n",
           (long long)c->k[1]);
   for (int j = 0; j < v; j++)
-    cgc_out(e, "          const float16 w%d = vload16(0, wr + kw*%lld + %d);\n", j,
-            (long long)padded_channels(c->cout), LANES * j);
+    cgc_out(e, "          const float16 w%d = vload%s16(0, wr + kw*%lld + %d);\n", j,
+            dt == DT_F16 ? "_half" : "", (long long)padded_channels(c->cout), LANES * j);
   cgc_out(e, "          #pragma unroll\n          for (int p = 0; p < %d; p++) {\n"
              "            const int ix = (x0 + p)*%lld - %lld + kw*%lld;\n",
           px, (long long)c->s[1], (long long)c->pads[1], (long long)c->d[1]);
-  if (checked)
-    cgc_out(e, "            const float xv = select(0.0f, row[clamp(ix, 0, %lld)*%lld], "
-               "(int)(ix >= 0 && ix < %lld));\n",
-            (long long)(c->in[1] - 1), (long long)c->xs[3], (long long)c->in[1]);
-  else
-    cgc_out(e, "            const float xv = row[ix*%lld];\n", (long long)c->xs[3]);
+  char at[96];
+  if (checked) {
+    snprintf(at, sizeof at, "clamp(ix, 0, %lld)*%lld", (long long)(c->in[1] - 1),
+             (long long)c->xs[3]);
+    cgc_out(e, "            const float xv = select(0.0f, %s, (int)(ix >= 0 && ix < %lld));\n",
+            cgc_ld(dt, "row", at), (long long)c->in[1]);
+  } else {
+    snprintf(at, sizeof at, "ix*%lld", (long long)c->xs[3]);
+    cgc_out(e, "            const float xv = %s;\n", cgc_ld(dt, "row", at));
+  }
   for (int j = 0; j < v; j++)
     cgc_out(e, "            acc[p*%d + %d] = fma((float16)(xv), w%d, acc[p*%d + %d]);\n", v, j, j,
             v, j);
@@ -99,9 +103,11 @@ bool cgc_emit_conv_cpu(Emit *e, const Op *op, const ConvGeo *c) {
              "  const int cb = get_global_id(2) %% %lld, b = get_global_id(2) / %lld;\n"
              "  const int x0 = xb*%d, co0 = cb*%d;\n",
           (long long)cblocks, (long long)cblocks, px, LANES * v);
-  cgc_out(e, "  __global const float *xb0 = %s + b*%lld;\n", cg_name(e, op->operands[0].value),
+  DType dt = op->operands[0].value->type.dtype;
+  const char *st = cg_storage_type(dt);
+  cgc_out(e, "  __global const %s *xb0 = %s + b*%lld;\n", st, cg_name(e, op->operands[0].value),
           (long long)c->xs[0]);
-  cgc_out(e, "  __global const float *wb = %s + co0;\n", cg_name(e, op->operands[1].value));
+  cgc_out(e, "  __global const %s *wb = %s + co0;\n", st, cg_name(e, op->operands[1].value));
   cgc_out(e, "  float16 acc[%d];\n  #pragma unroll\n  for (int i = 0; i < %d; i++)\n"
              "    acc[i] = (float16)(0.0f);\n", px * v, px * v);
   /* Whether every column of this block reads inside the row for every kw. */
@@ -113,14 +119,14 @@ bool cgc_emit_conv_cpu(Emit *e, const Op *op, const ConvGeo *c) {
   cgc_out(e, "      const int iy = o0*%lld - %lld + kh*%lld;\n"
              "      if (iy < 0 || iy >= %lld) continue;\n",
           (long long)c->s[0], (long long)c->pads[0], (long long)c->d[0], (long long)c->in[0]);
-  cgc_out(e, "      __global const float *row = xb0 + ci*%lld + iy*%lld;\n"
-             "      __global const float *wr = wb + (ci*%lld + kh)*%lld;\n",
-          (long long)c->xs[1], (long long)c->xs[2], (long long)c->k[0],
+  cgc_out(e, "      __global const %s *row = xb0 + ci*%lld + iy*%lld;\n"
+             "      __global const %s *wr = wb + (ci*%lld + kh)*%lld;\n",
+          st, (long long)c->xs[1], (long long)c->xs[2], st, (long long)c->k[0],
           (long long)(c->k[1] * cp));
   cgc_out(e, "      if (inside) {\n");
-  emit_taps(e, c, px, v, false);
+  emit_taps(e, c, dt, px, v, false);
   cgc_out(e, "      } else {\n");
-  emit_taps(e, c, px, v, true);
+  emit_taps(e, c, dt, px, v, true);
   cgc_out(e, "      }\n    }\n  }\n");
   /* The epilogue: out[p*16*V + j] is column x0 + p, channel co0 + j. */
   cgc_out(e, "  float out[%d];\n  #pragma unroll\n  for (int i = 0; i < %d; i++)\n"

@@ -41,6 +41,7 @@ typedef struct Loader {
   int tk, to;
   int64_t sk, so, K;
   bool kfast, vec;
+  DType dt; /* storage: f32, or f16 (vload_half, vload_half4) */
 } Loader;
 
 static int slots(int n) { return (n + NT - 1) / NT; }
@@ -68,15 +69,15 @@ static void loader_step(Emit *e, const Loader *l) {
       cgc_out(e, "    if (%sin%d)", p, r);
     cgc_out(e, "    { const int gk = k0 + %sk%d;\n", p, r);
     char at[160];
-    snprintf(at, sizeof at, "%s + (%s + %so%d)*%lld + gk*%lld", l->base, l->obase, p, r,
-             (long long)l->so, (long long)l->sk);
+    snprintf(at, sizeof at, "(%s + %so%d)*%lld + gk*%lld", l->obase, p, r, (long long)l->so,
+             (long long)l->sk);
     if (!l->vec) {
-      cgc_out(e, "      %s[%sk%d][%so%d] = %sok%d && gk < %lld ? *(%s) : 0.0f; }\n", l->arr, p, r,
-              p, r, p, r, (long long)l->K, at);
+      cgc_out(e, "      %s[%sk%d][%so%d] = %sok%d && gk < %lld ? %s : 0.0f; }\n", l->arr, p, r,
+              p, r, p, r, (long long)l->K, cgc_ld(l->dt, l->base, at));
       continue;
     }
-    cgc_out(e, "      const float4 t4 = %sok%d && gk < %lld ? *(__global const float4 *)(%s) "
-               ": (float4)(0.0f);\n", p, r, (long long)l->K, at);
+    cgc_out(e, "      const float4 t4 = %sok%d && gk < %lld ? %s : (float4)(0.0f);\n", p, r,
+            (long long)l->K, cgc_ld4(l->dt, l->base, at));
     for (int c = 0; c < 4; c++)
       cgc_out(e, "      %s[%sk%d + %d][%so%d + %d] = t4.s%d;\n", l->arr, p, r, l->kfast ? c : 0, p,
               r, l->kfast ? 0 : c, c);
@@ -88,8 +89,8 @@ static void loader_step(Emit *e, const Loader *l) {
  * base_aligned: the base pointer starts 16-byte aligned (known offset, no per-item shift). */
 static Loader strided_loader(const char *arr, const char *pre, const char *base, const char *obase,
                              const char *obound, int tk, int to, int64_t sk, int64_t so, int64_t K,
-                             int64_t ostatic, bool base_aligned) {
-  Loader l = {arr, pre, base, obase, obound, tk, to, sk, so, K, false, false};
+                             int64_t ostatic, bool base_aligned, DType dt) {
+  Loader l = {arr, pre, base, obase, obound, tk, to, sk, so, K, false, false, dt};
   l.kfast = sk == 1 || (so != 1 && (sk < 0 ? -sk : sk) <= (so < 0 ? -so : so));
   if (l.kfast)
     l.vec = sk == 1 && base_aligned && K % 4 == 0 && tk % 4 == 0 && so % 4 == 0;
@@ -136,8 +137,10 @@ static void im2col_step(Emit *e, const TiledGemm *g, int tk, int tn, bool vec, b
       cgc_out(e, "    if (xin%d)", r);
     cgc_out(e, "    { const int gk = k0 + xk%d;\n", r);
     if (vec) {
-      cgc_out(e, "      const float4 t4 = xok%d && gk < %lld ? *(__global const float4 *)(xb + "
-                 "gk*%lld + xq%d) : (float4)(0.0f);\n", r, (long long)g->K, (long long)c->xs[1], r);
+      char at[64];
+      snprintf(at, sizeof at, "gk*%lld + xq%d", (long long)c->xs[1], r);
+      cgc_out(e, "      const float4 t4 = xok%d && gk < %lld ? %s : (float4)(0.0f);\n", r,
+              (long long)g->K, cgc_ld4(g->xdt, "xb", at));
       for (int k = 0; k < 4; k++)
         cgc_out(e, "      Xs[xk%d][xo%d + %d] = t4.s%d;\n", r, r, k, k);
       cgc_out(e, "    }\n");
@@ -145,7 +148,9 @@ static void im2col_step(Emit *e, const TiledGemm *g, int tk, int tn, bool vec, b
     }
     cgc_out(e, "      float xv = 0.0f;\n      if (xok%d && gk < %lld) {\n", r, (long long)g->K);
     if (pointwise) {
-      cgc_out(e, "        xv = xb[gk*%lld + xoff%d];\n", (long long)c->xs[1], r);
+      char at[64];
+      snprintf(at, sizeof at, "gk*%lld + xoff%d", (long long)c->xs[1], r);
+      cgc_out(e, "        xv = %s;\n", cgc_ld(g->xdt, "xb", at));
     } else {
       cgc_out(e, "        const int ci = gk / %lld, kr = gk %% %lld;\n", (long long)c->ksz,
               (long long)c->ksz);
@@ -158,10 +163,12 @@ static void im2col_step(Emit *e, const TiledGemm *g, int tk, int tn, bool vec, b
       cgc_out(e, "        if (");
       for (int i = 0; i < c->nsp; i++)
         cgc_out(e, "%s(uint)ii%d < %lluu", i ? " && " : "", i, (unsigned long long)c->in[i]);
-      cgc_out(e, ")\n          xv = xb[ci*%lld", (long long)c->xs[1]);
+      char at[200];
+      int len = snprintf(at, sizeof at, "ci*%lld", (long long)c->xs[1]);
       for (int i = 0; i < c->nsp; i++)
-        cgc_out(e, " + ii%d*%lld", i, (long long)c->xs[2 + i]);
-      cgc_out(e, "];\n");
+        len += snprintf(at + len, sizeof at - (size_t)len, " + ii%d*%lld", i,
+                        (long long)c->xs[2 + i]);
+      cgc_out(e, ")\n          xv = %s;\n", cgc_ld(g->xdt, "xb", at));
     }
     cgc_out(e, "      }\n      Xs[xk%d][xo%d] = xv;\n    }\n", r, r);
   }
@@ -237,7 +244,7 @@ bool cgc_emit_tiled(Emit *e, TiledGemm *g) {
   bool w_aligned = !g->w_batched && g->w_offset % 16 == 0 &&
                    (g->groups == 1 || (g->P * g->wsp) % 4 == 0);
   Loader wl = strided_loader("Ws", "w", "wb", "tp", pb, tk, tm, g->wsk, g->wsp, g->K, g->P,
-                             w_aligned);
+                             w_aligned, g->wdt);
   if (g->groups > 1 && !wl.kfast)
     wl.vec = false;
   loader_setup(e, &wl);
@@ -261,7 +268,7 @@ bool cgc_emit_tiled(Emit *e, TiledGemm *g) {
   } else {
     bool x_aligned = !g->x_batched && g->x_offset % 16 == 0;
     xl = strided_loader("Xs", "x", "xb", "tq", qb, tk, tn, g->xsk, g->xsq, g->K,
-                        g->q_runtime ? 0 : g->Q, x_aligned);
+                        g->q_runtime ? 0 : g->Q, x_aligned, g->xdt);
     loader_setup(e, &xl);
   }
 

@@ -16,7 +16,8 @@
 
 static DType in_dt(const Op *op, int i) { return op->operands[i].value->type.dtype; }
 static DType out_dt(const Op *op) { return op->results[0]->type.dtype; }
-static bool is_f(DType dt) { return dt == DT_F32; }
+/* Float storage: f32, or f16 loaded and stored as halves and computed in float. */
+static bool is_f(DType dt) { return dt == DT_F32 || dt == DT_F16; }
 static bool is_i(DType dt) { return dt == DT_I32 || dt == DT_I64; }
 
 static void lit(Buf *b, double v) { cg_float_lit(b, v); }

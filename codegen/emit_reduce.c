@@ -410,11 +410,11 @@ bool cg_reduce_supported(const Op *op, char *why, size_t n) {
   const Type *x = &op->operands[0].value->type;
   int r = x->rank;
   bool batched = ir_type_is_batched(x);
-  if (x->dtype != DT_F32)
-    return no(why, n, "the operand is not f32");
+  if (x->dtype != DT_F32 && x->dtype != DT_F16)
+    return no(why, n, "the operand is not f32 or f16");
   for (int i = 0; i < op->noperands; i++)
-    if (op->operands[i].value->type.dtype != DT_F32)
-      return no(why, n, "an operand is not f32");
+    if (op->operands[i].value->type.dtype != x->dtype)
+      return no(why, n, "the operands differ in element type");
   for (int d = 0; d < r; d++)
     if (x->dims[d] == 0)
       return no(why, n, "an empty axis");

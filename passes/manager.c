@@ -12,7 +12,8 @@
 #include "pass.h"
 
 /* kiln's default pipeline; it grows as passes land (DESIGN.md lists the full one). */
-#define DEFAULT_PIPELINE "infer-shapes,canonicalize,fold-batchnorm,segment,fuse,canonicalize"
+#define DEFAULT_PIPELINE \
+  "infer-shapes,canonicalize,fold-batchnorm,segment,precision,fuse,canonicalize"
 
 static int option_index(const PassInfo *p, const char *name) {
   for (int i = 0; i < p->noptions; i++)

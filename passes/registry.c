@@ -7,6 +7,7 @@ extern const PassInfo pass_canonicalize;
 extern const PassInfo pass_fold_batchnorm;
 extern const PassInfo pass_fuse;
 extern const PassInfo pass_infer_shapes;
+extern const PassInfo pass_precision;
 extern const PassInfo pass_segment;
 extern const PassInfo pass_split_k;
 extern const PassInfo pass_test_perturb;
@@ -17,6 +18,7 @@ const PassInfo *const pass_table[] = {
     &pass_fold_batchnorm,
     &pass_fuse,
     &pass_infer_shapes,
+    &pass_precision,
     &pass_segment,
     &pass_split_k,
     &pass_test_perturb,

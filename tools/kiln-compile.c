@@ -36,6 +36,9 @@ static const char usage[] =
     "                           (a leading N is the batch; repeatable)\n"
     "  --max-batch N            the largest batch the engine runs (default 1)\n"
     "  --min-segment-size N     device segments with fewer ops run on the host (default 3)\n"
+    "  --precision P            fp32 (default) or fp16: half storage of activations and\n"
+    "                           weights on the device, float arithmetic; exp, pow, softmax,\n"
+    "                           normalizations and long sums stay fp32 (--remarks=precision)\n"
     "  --split-k[=WAYS]         split long-reduction convs with small outputs into WAYS partial\n"
     "                           convs and a sum (8 when WAYS is not given; 0: never); more\n"
     "                           parallelism on a GPU, the default when --device is a GPU\n"
@@ -49,7 +52,7 @@ static const char usage[] =
     "  --version, --help\n";
 
 typedef struct Options {
-  const char *input, *output, *device, *dump_dir, *remark_pass;
+  const char *input, *output, *device, *dump_dir, *remark_pass, *precision;
   bool remarks, verbose, shared; /* shared: --emit=shared */
   int max_batch, min_segment, split_k;
   FeShapeOverride shapes[64];
@@ -66,7 +69,7 @@ static int positive(const char *s) {
 }
 
 static int parse_args(int argc, char **argv, Options *o) {
-  *o = (Options){.max_batch = 1, .min_segment = 3, .split_k = -1};
+  *o = (Options){.max_batch = 1, .min_segment = 3, .split_k = -1, .precision = "fp32"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -104,6 +107,15 @@ static int parse_args(int argc, char **argv, Options *o) {
     } else if (tool_is_flag(a, "--device")) {
       if (!(o->device = tool_flag_value(argc, argv, &i, "--device")))
         return tool_error("option '--device' needs a value");
+    } else if (tool_is_flag(a, "--precision")) {
+      if (!(v = tool_flag_value(argc, argv, &i, "--precision")))
+        return tool_error("option '--precision' needs a value");
+      if (strcmp(v, "fp32") && strcmp(v, "fp16"))
+        return tool_error("--precision: '%s' is not fp32 or fp16%s", v,
+                          strcmp(v, "int8") && strcmp(v, "best")
+                              ? "" : " (int8 and best are not implemented yet)");
+      o->precision = v;
+      ir_buf_printf(&o->flags, " --precision=%s", v);
     } else if (tool_is_flag(a, "--dump-ir")) {
       if (!(o->dump_dir = tool_flag_value(argc, argv, &i, "--dump-ir")))
         return tool_error("option '--dump-ir' needs a value");
@@ -167,29 +179,34 @@ static bool after_pass(void *ctx, const PassInfo *pass, int step, Module *m) {
   return dp->ok;
 }
 
-/* The default pipeline with segment's min-size set, and split-k before segment if asked. */
+/* Sets option `name` of every step of pass `pass` to the text value. */
+static void set_option(Pipeline *pl, const char *pass, const char *name, const char *value) {
+  for (int i = 0; i < pl->nsteps; i++)
+    if (!strcmp(pl->steps[i].pass->name, pass))
+      for (int k = 0; k < pl->steps[i].pass->noptions; k++)
+        if (!strcmp(pl->steps[i].pass->options[k].name, name)) {
+          char *text = strdup(value);
+          if (!text)
+            abort();
+          free((char *)pl->steps[i].values[k]);
+          pl->steps[i].values[k] = text;
+        }
+}
+
+/* The default pipeline with segment's min-size and precision's mode set, and split-k before
+ * segment if asked. */
 static bool make_pipeline(const Options *o, Pipeline *pl) {
   char err[512], text[256];
   snprintf(text, sizeof text, "%s", "default");
   if (o->split_k > 0)
     snprintf(text, sizeof text, "infer-shapes,canonicalize,fold-batchnorm,split-k{ways=%d},"
-             "segment,fuse,canonicalize", o->split_k);
+             "segment,precision,fuse,canonicalize", o->split_k);
   if (!pass_pipeline_parse(text, pl, err, sizeof err))
     return tool_error("%s", err) == 0;
-  for (int i = 0; i < pl->nsteps; i++)
-    if (!strcmp(pl->steps[i].pass->name, "segment")) {
-      char *text = malloc(16);
-      if (!text)
-        abort();
-      snprintf(text, 16, "%d", o->min_segment);
-      for (int k = 0; k < pl->steps[i].pass->noptions; k++)
-        if (!strcmp(pl->steps[i].pass->options[k].name, "min-size")) {
-          free((char *)pl->steps[i].values[k]);
-          pl->steps[i].values[k] = text;
-          text = NULL;
-        }
-      free(text);
-    }
+  char n[16];
+  snprintf(n, sizeof n, "%d", o->min_segment);
+  set_option(pl, "segment", "min-size", n);
+  set_option(pl, "precision", "mode", o->precision);
   return true;
 }
 

@@ -1,7 +1,7 @@
 /* engine_check.c - end-to-end check of a model through the whole compiler and runtime.
  *
  * usage: engine_check [--shape NAME=DIMS]... [--max-batch M] [--batch B] [--min-size N]
- *                     [--device D] [--portable] [--tol X] [--emit-dir DIR] MODEL
+ *                     [--device D] [--portable] [--precision P] [--tol X] [--emit-dir DIR] MODEL
  *
  * The reference: the model as imported, run by the reference interpreter (passes/interp.h) on
  * fixed-seed random inputs (floats in [-1, 1), integers 0). The engine: the same model through
@@ -12,7 +12,8 @@
  * --device does. Every output must match: floats within relative error X (default 1e-4) of the largest
  * reference magnitude, integers and booleans exactly. Prints one line per output; exit 1 on a
  * mismatch or an error. --emit-dir writes the bundle there (engine.kiln) for a look with
- * kiln-inspect. */
+ * kiln-inspect. --precision P runs the precision pass in mode P (kiln-compile --precision): the
+ * reference stays the f32 interpreter, so X is then the error that precision may cost. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@
 #include "tools/common.h"
 
 typedef struct Args {
-  const char *model, *device, *emit_dir;
+  const char *model, *device, *emit_dir, *precision;
   FeShapeOverride shapes[16];
   int nshapes, max_batch, batch, min_size;
   bool portable;
@@ -106,6 +107,7 @@ static Tensor *make_inputs(const Module *m, int b) {
 static double as_double(const Tensor *t, size_t i) {
   switch (t->type.dtype) {
   case DT_F32: return ((const float *)t->data)[i];
+  case DT_F16: return ir_f16_to_f32(((const uint16_t *)t->data)[i]);
   case DT_I32: return ((const int32_t *)t->data)[i];
   case DT_I64: return (double)((const int64_t *)t->data)[i];
   case DT_BOOL: case DT_U8: return ((const uint8_t *)t->data)[i];
@@ -147,7 +149,8 @@ static bool compare(const char *name, const Tensor *want, const void *got, size_
 }
 
 static int parse_args(int argc, char **argv, Args *a) {
-  *a = (Args){.device = "cpu", .max_batch = 1, .batch = 1, .min_size = 3, .tol = 1e-4};
+  *a = (Args){.device = "cpu", .max_batch = 1, .batch = 1, .min_size = 3, .tol = 1e-4,
+              .precision = "fp32"};
   for (int i = 1; i < argc; i++) {
     const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (f[0] != '-') {
@@ -173,6 +176,8 @@ static int parse_args(int argc, char **argv, Args *a) {
       a->min_size = atoi(v);
     else if (!strcmp(f, "--device"))
       a->device = v;
+    else if (!strcmp(f, "--precision"))
+      a->precision = v;
     else if (!strcmp(f, "--tol"))
       a->tol = atof(v);
     else if (!strcmp(f, "--emit-dir"))
@@ -197,7 +202,7 @@ int main(int argc, char **argv) {
     return die("cannot load %s", a.model);
   char pipeline[256], err[2048];
   snprintf(pipeline, sizeof pipeline, "infer-shapes,canonicalize,fold-batchnorm,canonicalize,"
-           "segment{min-size=%d},fuse,canonicalize", a.min_size);
+           "segment{min-size=%d},precision{mode=%s},fuse,canonicalize", a.min_size, a.precision);
   if (!run_pipeline(m, pipeline))
     return die("the pipeline failed");
 

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Check a kiln engine against ONNX Runtime CPU on one model of the suite at one batch.
 
-usage: check_ort.py --bin DIR --models DIR --work DIR [--device D] [--tol X] NAME BATCH
+usage: check_ort.py --bin DIR --models DIR --work DIR [--device D] [--precision P] [--tol X]
+                    NAME BATCH
 
 NAME is a key of SUITE (models from make_suite.py in --models); --bin holds kiln-compile and
 kiln-run.  Steps, all in --work/NAME.bBATCH/:
-  1. kiln-compile MODEL --shape INPUT=Nx3xSxS --max-batch 4 --device D -> engine.kiln (tuned for D)
+  1. kiln-compile MODEL --shape INPUT=Nx3xSxS --max-batch 4 --device D [--precision P]
+     -> engine.kiln (tuned for D; P fp16: the error it costs against ORT's FP32 is what --tol bounds)
   2. fixed-seed random input at BATCH (uniform [-1, 1), seed from the name) -> in/input_0.pb
   3. kiln-run engine.kiln --inputs-dir in --output-dir kiln   (on --device, default cpu: POCL)
   4. test/ort/ort_run.js MODEL in ort                         (onnxruntime-node, CPU)
@@ -165,19 +167,21 @@ def main():
     ap.add_argument("--work", required=True, help="scratch directory")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--precision", default="fp32")
     ap.add_argument("name", choices=list(SUITE))
     ap.add_argument("batch", type=int, choices=range(1, MAX_BATCH + 1), metavar="BATCH")
     a = ap.parse_args()
     file, iname, size, kind = SUITE[a.name]
     model = os.path.join(a.models, file)
-    work = os.path.join(a.work, f"{a.name}.b{a.batch}")
+    work = os.path.join(a.work, f"{a.name}.b{a.batch}.{a.precision}")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     try:
         if not os.path.exists(model):
             raise Failure(f"{model}: missing (make_suite.py builds it)")
         engine = os.path.join(work, "engine.kiln")
-        ct = compile_engine(a.bin, model, iname, size, engine, ("--device", a.device))
+        ct = compile_engine(a.bin, model, iname, size, engine,
+                            ("--device", a.device, "--precision", a.precision))
         indir = os.path.join(work, "in")
         os.makedirs(os.path.join(work, "kiln"))  # kiln-run --output-dir wants it to exist
         write_input(indir, a.name, iname, size, a.batch)
@@ -189,7 +193,8 @@ def main():
     except Failure as e:
         print(f"check_ort: {a.name} batch {a.batch}: {e}", file=sys.stderr)
         return 1
-    print(f"{a.name} batch {a.batch}: {iname} {a.batch}x3x{size}x{size}, compiled in {ct:.2f} s")
+    print(f"{a.name} batch {a.batch} {a.precision}: {iname} {a.batch}x3x{size}x{size}, "
+          f"compiled in {ct:.2f} s")
     ok = len(kouts) == len(oouts)
     if not ok:
         print(f"  kiln wrote {len(kouts)} outputs, ONNX Runtime {len(oouts)}")

@@ -435,8 +435,8 @@ static void refusals(void) {
   refuse("module {\n input %x : f32[4]\n input %y : f32[4]\n %k = fused @k(%x, %y) : f32[4] {\n"
          "  %m = mod(%x, %y) : f32[4]\n  yield %m\n }\n output %k\n}\n",
          "fmod is 0 with f32 operands");
-  refuse("module {\n input %x : f16[4]\n %k = fused @k(%x) : f16[4] {\n"
-         "  %r = relu(%x) : f16[4]\n  yield %r\n }\n output %k\n}\n", "element type f16");
+  refuse("module {\n input %x : bf16[4]\n %k = fused @k(%x) : bf16[4] {\n"
+         "  %r = relu(%x) : bf16[4]\n  yield %r\n }\n output %k\n}\n", "element type bf16");
   refuse("module {\n input %x : f32[N,4]\n %k = fused @k(%x) : f32[1,4] {\n"
          "  %r = reduce_sum(%x) {axes = [0]} : f32[1,4]\n  yield %r\n }\n output %k\n}\n",
          "batch axis N");
