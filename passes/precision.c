@@ -20,12 +20,19 @@
  *   - Resize's roi and scales stay f32 (they are coordinates, not data).
  * fp32: nothing changes. int8 and best are not implemented yet: an error says so.
  *
+ * Per-layer overrides (option layers, kiln-compile --layer-precision): `GLOB=fp32;GLOB=fp16;...`,
+ * globs (fnmatch) on op symbols, the ONNX node names; the first pattern that matches an op
+ * decides its precision over the mode, fp16 also for an op the mode would keep in f32 (a
+ * remark says so). Ops of other than f32 float types, and ops the device cannot run in f16, are
+ * not changed by a pattern. A pattern that matches no op is a warning naming it.
+ *
  * Blocks: the body of every segment with target "device"; the module body when it holds no
  * segment (then only ops pass_device_ok accepts). Host segments keep f32.
  *
  * Requires: types inferred; a module that verifies; runs after segment and before fuse (a fused
  *   op in a device block is left f32, with a remark). Maintains: SSA, names, outputs' types.
  * Creates: cast ops (anonymous), f16 weights, and one summary remark. */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +50,10 @@ typedef struct Prec {
   bool *retyped;        /* per value id: an f32 result this pass made f16 */
   int cap;              /* ids covered by the arrays; ids past it are this pass's */
   int nlow, nkept, ncasts, nweights;
+  bool fp16;            /* the mode's default for an op no pattern matches */
+  char **pat;           /* overrides: globs, */
+  bool *pat16, *pat_used; /* their precision (fp16 or not), whether one matched */
+  int npat;
 } Prec;
 
 static void *xcalloc(size_t n, size_t size) {
@@ -117,8 +128,21 @@ static bool lowers(Prec *p, Op *op, bool check_device) {
   }
   if (!data || !f32_result || op->kind == OP_CAST)
     return false;
+  int k = 0;
+  while (k < p->npat && !(op->sym && fnmatch(p->pat[k], op->sym, 0) == 0))
+    k++;
+  if (k < p->npat)
+    p->pat_used[k] = true;
+  bool fp16 = k < p->npat ? p->pat16[k] : p->fp16;
   const char *why = kept_reason(op);
-  if (why) {
+  if (!fp16 || (why && k < p->npat)) {
+    if (k < p->npat)
+      pass_remark(p->pc, op, "'%s' @%s: %s by layer pattern '%s'%s%s", ir_op_name(op->kind),
+                  op->sym, fp16 ? "f16" : "f32", p->pat[k], why && fp16 ? ", although " : "",
+                  why && fp16 ? why : "");
+    if (!fp16)
+      return false;
+  } else if (why) {
     pass_remark(p->pc, op, "'%s' kept in f32: %s", ir_op_name(op->kind), why);
     p->nkept++;
     return false;
@@ -258,22 +282,63 @@ static bool is_device_segment(const Op *op) {
   return op->kind == OP_SEGMENT && op->body && strcmp(t, "device") == 0;
 }
 
+/* Parses `GLOB=fp32;GLOB=fp16` into p's pattern table; false after an error. */
+static bool parse_layers(Prec *p, const char *spec) {
+  int n = *spec ? 1 : 0;
+  for (const char *c = spec; *c; c++)
+    n += *c == ';';
+  p->pat = xcalloc((size_t)n, sizeof *p->pat);
+  p->pat16 = xcalloc((size_t)n, sizeof *p->pat16);
+  p->pat_used = xcalloc((size_t)n, sizeof *p->pat_used);
+  for (const char *c = spec; *c;) {
+    const char *end = strchr(c, ';');
+    size_t len = end ? (size_t)(end - c) : strlen(c);
+    const char *eq = memchr(c, '=', len);
+    const char *prec = eq ? eq + 1 : NULL;
+    size_t plen = eq ? len - (size_t)(prec - c) : 0;
+    bool is16 = plen == 4 && !strncmp(prec, "fp16", 4), is32 = plen == 4 && !strncmp(prec, "fp32", 4);
+    if (!eq || eq == c || (!is16 && !is32)) {
+      ir_error(p->pc->diag, (Loc){0, 0}, "precision: layer pattern '%.*s' is not GLOB=fp32 or "
+               "GLOB=fp16", (int)len, c);
+      return false;
+    }
+    char *g = xcalloc((size_t)(eq - c) + 1, 1);
+    memcpy(g, c, (size_t)(eq - c));
+    p->pat[p->npat] = g;
+    p->pat16[p->npat++] = is16;
+    c += len + (end ? 1 : 0);
+  }
+  return true;
+}
+
+static void free_layers(Prec *p) {
+  for (int i = 0; i < p->npat; i++)
+    free(p->pat[i]);
+  free(p->pat);
+  free(p->pat16);
+  free(p->pat_used);
+}
+
 static bool run(PassContext *pc) {
-  const char *mode = pass_opt_string(pc, "mode");
-  if (strcmp(mode, "fp32") == 0)
+  const char *mode = pass_opt_string(pc, "mode"), *layers = pass_opt_string(pc, "layers");
+  if (strcmp(mode, "fp32") == 0 && !*layers)
     return true;
   if (strcmp(mode, "int8") == 0 || strcmp(mode, "best") == 0) {
     ir_error(pc->diag, (Loc){0, 0}, "precision: mode '%s' is not implemented yet (fp32, fp16)",
              mode);
     return false;
   }
-  if (strcmp(mode, "fp16") != 0) {
+  if (strcmp(mode, "fp16") != 0 && strcmp(mode, "fp32") != 0) {
     ir_error(pc->diag, (Loc){0, 0}, "precision: mode '%s' is not one of fp32, fp16, int8, best",
              mode);
     return false;
   }
   Module *m = pc->m;
-  Prec p = {.pc = pc, .m = m, .cap = m->next_id};
+  Prec p = {.pc = pc, .m = m, .cap = m->next_id, .fp16 = strcmp(mode, "fp16") == 0};
+  if (!parse_layers(&p, layers)) {
+    free_layers(&p);
+    return false;
+  }
   p.to16 = xcalloc((size_t)p.cap, sizeof *p.to16);
   p.to32 = xcalloc((size_t)p.cap, sizeof *p.to32);
   p.w16 = xcalloc((size_t)p.cap, sizeof *p.w16);
@@ -290,8 +355,13 @@ static bool run(PassContext *pc) {
   if (!segmented)
     lower_block(&p, &m->body, true);
   drop_replaced_weights(&p);
+  for (int i = 0; i < p.npat; i++)
+    if (!p.pat_used[i])
+      ir_diag(pc->diag, DIAG_WARNING, (Loc){0, 0},
+              "precision: layer pattern '%s' matches no op that could change precision", p.pat[i]);
   pass_remark(pc, NULL, "precision: %d ops in f16, %d kept in f32, %d casts, %d weights converted",
               p.nlow, p.nkept, p.ncasts, p.nweights);
+  free_layers(&p);
   free(p.to16);
   free(p.to32);
   free(p.w16);
@@ -301,8 +371,9 @@ static bool run(PassContext *pc) {
 
 static const PassOptionSpec options[] = {
     {"mode", PASS_OPT_STRING, "fp32", "fp32, fp16 (half storage, f32 arithmetic); int8, best"},
+    {"layers", PASS_OPT_STRING, "", "overrides GLOB=fp32;GLOB=fp16 on ONNX node names, first match wins"},
 };
 
 const PassInfo pass_precision = {
     "precision", "assign storage precision: fp16 halves on the device, f32 where it overflows",
-    options, 1, run};
+    options, 2, run};

@@ -39,6 +39,8 @@ static const char usage[] =
     "  --precision P            fp32 (default) or fp16: half storage of activations and\n"
     "                           weights on the device, float arithmetic; exp, pow, softmax,\n"
     "                           normalizations and long sums stay fp32 (--remarks=precision)\n"
+    "  --layer-precision LIST   per-layer overrides of --precision: 'GLOB=fp32,GLOB=fp16',\n"
+    "                           globs on ONNX node names, the first match wins\n"
     "  --split-k[=WAYS]         split long-reduction convs with small outputs into WAYS partial\n"
     "                           convs and a sum (8 when WAYS is not given; 0: never); more\n"
     "                           parallelism on a GPU, the default when --device is a GPU\n"
@@ -53,6 +55,7 @@ static const char usage[] =
 
 typedef struct Options {
   const char *input, *output, *device, *dump_dir, *remark_pass, *precision;
+  char *layers; /* --layer-precision with ';' for ',' (the pass option's separator) */
   bool remarks, verbose, shared; /* shared: --emit=shared */
   int max_batch, min_segment, split_k;
   FeShapeOverride shapes[64];
@@ -116,6 +119,16 @@ static int parse_args(int argc, char **argv, Options *o) {
                               ? "" : " (int8 and best are not implemented yet)");
       o->precision = v;
       ir_buf_printf(&o->flags, " --precision=%s", v);
+    } else if (tool_is_flag(a, "--layer-precision")) {
+      if (!(v = tool_flag_value(argc, argv, &i, "--layer-precision")))
+        return tool_error("option '--layer-precision' needs a value");
+      free(o->layers);
+      if (!(o->layers = strdup(v)))
+        abort();
+      for (char *c = o->layers; *c; c++)
+        if (*c == ',')
+          *c = ';';
+      ir_buf_printf(&o->flags, " --layer-precision=%s", v);
     } else if (tool_is_flag(a, "--dump-ir")) {
       if (!(o->dump_dir = tool_flag_value(argc, argv, &i, "--dump-ir")))
         return tool_error("option '--dump-ir' needs a value");
@@ -207,6 +220,8 @@ static bool make_pipeline(const Options *o, Pipeline *pl) {
   snprintf(n, sizeof n, "%d", o->min_segment);
   set_option(pl, "segment", "min-size", n);
   set_option(pl, "precision", "mode", o->precision);
+  if (o->layers)
+    set_option(pl, "precision", "layers", o->layers);
   return true;
 }
 
@@ -381,5 +396,6 @@ done_options:
   for (int i = 0; i < o.nshapes; i++)
     free((char *)o.shapes[i].name);
   ir_buf_free(&o.flags);
+  free(o.layers);
   return status;
 }
