@@ -41,6 +41,17 @@ def gpu_section():
             "test/bench/gpu_bench.py on the GPU machine and save its table as gpu_results.md.\n")
 
 
+PRECISION_RESULTS = os.path.join(HERE, "precision_results.md")  # FP32/FP16/INT8 side by side
+
+
+def precision_section():
+    """The precision table (issue 7): precision_results.md, measured as it says."""
+    if os.path.exists(PRECISION_RESULTS):
+        with open(PRECISION_RESULTS) as f:
+            return f.read()
+    return "## Precision\n\nNot measured yet.\n"
+
+
 def bench_model(a, name, rows):
     file, iname, size, _ = check_ort.SUITE[name]
     model = os.path.join(a.models, file)
@@ -107,7 +118,8 @@ def write_results(a, rows, cmdline, elapsed):
             lines.append(f"| {r['model']} | {r['device']} (POCL) vs ORT CPU | FP32 | {r['batch']} "
                          f"| {r['kiln']:.2f} | {r['peer']:.2f} | {r['ratio']:.3f} "
                          f"| {r['compile']:.2f} |")
-    lines += ["", "![kiln vs ONNX Runtime on POCL](bench.png)", "", gpu_section()]
+    lines += ["", "![kiln vs ONNX Runtime on POCL](bench.png)", "", gpu_section(), "",
+              precision_section()]
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines))
