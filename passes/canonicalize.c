@@ -49,6 +49,7 @@
 #include "canonicalize_algebra.h"
 #include "canonicalize_shapes.h"
 #include "interp.h"
+#include "outline.h"
 
 typedef struct FoldFailure {
   const Op *op;
@@ -61,8 +62,6 @@ typedef struct Canon {
   bool changed;
   FoldFailure *failures; /* of the latest round; reported once the rounds stop */
   int nfailures, cap_failures;
-  int *marks; /* per value id, for capture sets */
-  int nmarks, stamp;
 } Canon;
 
 static void *xrealloc(void *p, size_t n) {
@@ -413,87 +412,6 @@ static void drop_unused_weights(Module *m) {
   m->nweights = n;
 }
 
-/* ---- region captures ---- */
-
-/* Marks are stamps per value id: a value is in the current set when its mark equals stamp. */
-static void marks_reset(Canon *c) {
-  if (c->nmarks < c->m->next_id) {
-    c->marks = xrealloc(c->marks, sizeof *c->marks * (size_t)c->m->next_id);
-    memset(c->marks + c->nmarks, 0, sizeof *c->marks * (size_t)(c->m->next_id - c->nmarks));
-    c->nmarks = c->m->next_id;
-  }
-  c->stamp++;
-}
-
-static bool mark(Canon *c, const Value *v) {
-  if (c->marks[v->id] == c->stamp)
-    return false;
-  c->marks[v->id] = c->stamp;
-  return true;
-}
-
-static bool reads_from_outside(const Value *v, const Block *body) {
-  return v->kind != VAL_RESULT || v->def->parent != body;
-}
-
-/* Appends to caps (one slot per operand of the body's ops) the outside values body reads. */
-static int collect_reads(Canon *c, const Block *body, Value **caps, int n) {
-  for (const Op *o = body->first; o; o = o->next)
-    for (int i = 0; i < o->noperands; i++) {
-      Value *v = o->operands[i].value;
-      if (reads_from_outside(v, body) && mark(c, v))
-        caps[n++] = v;
-    }
-  return n;
-}
-
-/* The captures op's body needs: its current operands that the body still reads, in order, then
- * the values the body newly reads, in program order. Returns the count. */
-static int needed_captures(Canon *c, const Op *op, Value **caps) {
-  int n = 0;
-  marks_reset(c);
-  int nreads = collect_reads(c, op->body, caps, 0);
-  int stamp_reads = c->stamp;
-  marks_reset(c);
-  for (int i = 0; i < op->noperands; i++) {
-    Value *v = op->operands[i].value;
-    if (c->marks[v->id] == stamp_reads && mark(c, v))
-      caps[nreads + n++] = v;
-  }
-  for (int i = 0; i < nreads; i++)
-    if (mark(c, caps[i]))
-      caps[nreads + n++] = caps[i];
-  memmove(caps, caps + nreads, sizeof *caps * (size_t)n);
-  return n;
-}
-
-static int body_reads(const Block *body) {
-  int n = 0;
-  for (const Op *o = body->first; o; o = o->next)
-    n += o->noperands;
-  return n;
-}
-
-/* Innermost regions first: an inner region's new captures are reads of the enclosing body. */
-static void recapture_block(Canon *c, Block *b) {
-  for (Op *op = b->first, *next; op; op = next) {
-    next = op->next;
-    if (!op->body)
-      continue;
-    recapture_block(c, op->body);
-    Value **caps = xrealloc(NULL, sizeof *caps * 2 * (size_t)body_reads(op->body));
-    int n = needed_captures(c, op, caps);
-    bool same = n == op->noperands;
-    for (int i = 0; same && i < n; i++)
-      same = caps[i] == op->operands[i].value;
-    if (!same) {
-      ir_op_set_operands(c->m, op, n, caps);
-      c->changed = true;
-    }
-    free(caps);
-  }
-}
-
 /* ---- the pass ---- */
 
 static bool run(PassContext *pc) {
@@ -504,14 +422,13 @@ static bool run(PassContext *pc) {
     cse_block(&c, &c.m->body);
     rewrite_block(&c, &c.m->body);
     dce_block(&c, &c.m->body);
-    recapture_block(&c, &c.m->body);
+    c.changed |= pass_recapture(c.m, &c.m->body);
   } while (c.changed);
   drop_unused_weights(c.m);
   /* The last round changed nothing, so the ops it failed to fold are all still there. */
   for (int i = 0; i < c.nfailures; i++)
     report_failure(&c, &c.failures[i]);
   free(c.failures);
-  free(c.marks);
   return true;
 }
 

@@ -235,3 +235,72 @@ bool pass_block_sort(Module *m, Block *b) {
   free(sorted);
   return ok;
 }
+
+/* ---- captures ---- */
+
+/* Marks are stamps per value id: a value is in the current set when its mark equals stamp. */
+typedef struct Marks {
+  int *mark;
+  int stamp;
+} Marks;
+
+static bool mark(Marks *k, const Value *v) {
+  if (k->mark[v->id] == k->stamp)
+    return false;
+  k->mark[v->id] = k->stamp;
+  return true;
+}
+
+/* Appends to caps the outside values body reads, once each, in program order. */
+static int collect_reads(Marks *k, const Block *body, Value **caps) {
+  int n = 0;
+  for (const Op *o = body->first; o; o = o->next)
+    for (int i = 0; i < o->noperands; i++) {
+      Value *v = o->operands[i].value;
+      if ((v->kind != VAL_RESULT || v->def->parent != body) && mark(k, v))
+        caps[n++] = v;
+    }
+  return n;
+}
+
+static bool recapture_op(Module *m, Marks *k, Op *op) {
+  int reads = 0;
+  for (const Op *o = op->body->first; o; o = o->next)
+    reads += o->noperands;
+  Value **caps = xcalloc((size_t)(2 * reads), sizeof *caps);
+  k->stamp++;
+  int nreads = collect_reads(k, op->body, caps), read_stamp = k->stamp, n = 0;
+  k->stamp++;
+  for (int i = 0; i < op->noperands; i++) {
+    Value *v = op->operands[i].value;
+    if (k->mark[v->id] == read_stamp && mark(k, v))
+      caps[nreads + n++] = v;
+  }
+  for (int i = 0; i < nreads; i++)
+    if (mark(k, caps[i]))
+      caps[nreads + n++] = caps[i];
+  bool same = n == op->noperands;
+  for (int i = 0; same && i < n; i++)
+    same = caps[nreads + i] == op->operands[i].value;
+  if (!same)
+    ir_op_set_operands(m, op, n, caps + nreads);
+  free(caps);
+  return !same;
+}
+
+static bool recapture_block(Module *m, Marks *k, Block *b) {
+  bool changed = false;
+  for (Op *op = b->first; op; op = op->next)
+    if (op->body) {
+      changed |= recapture_block(m, k, op->body);
+      changed |= recapture_op(m, k, op);
+    }
+  return changed;
+}
+
+bool pass_recapture(Module *m, Block *b) {
+  Marks k = {xcalloc((size_t)m->next_id + 1, sizeof *k.mark), 0};
+  bool changed = recapture_block(m, &k, b);
+  free(k.mark);
+  return changed;
+}

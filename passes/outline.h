@@ -32,6 +32,13 @@ Op *pass_outline(Module *m, Block *b, Op *const *ops, int n, OpKind kind);
  * Returns false (leaving b unchanged) when the dependences have a cycle. */
 bool pass_block_sort(Module *m, Block *b);
 
+/* Makes every region op under b (at any depth, innermost first: an inner region's new captures
+ * are reads of the enclosing body) capture exactly the outside values its body reads: its current
+ * operands that the body still reads, in their order, then the values it newly reads, in program
+ * order. Passes that rewrite operands inside regions call it to keep the verifier's capture rule.
+ * Returns whether any operand list changed. */
+bool pass_recapture(Module *m, Block *b);
+
 /* The positions of the ops of one block: ops[i] is its i-th op; pass_op_index_pos maps back. */
 typedef struct OpIndex {
   Op **ops;

@@ -17,8 +17,9 @@
  *     producer; where an f32 value (an input, a host result, a kept op's result) meets an f16
  *     op, a `cast {to = "f16"}`. One cast per value and direction; fuse later folds casts into
  *     the epilogues and elementwise chains next to them.
- *   - Resize's roi and scales stay f32 (they are coordinates, not data).
- * fp32: nothing changes. int8 and best are not implemented yet: an error says so.
+ *   - Resize's scales and sizes operands keep their type (coordinates, not data).
+ * fp32: nothing changes but what a layer pattern makes fp16. int8 and best are not implemented
+ * yet: an error says so.
  *
  * Per-layer overrides (option layers, kiln-compile --layer-precision): `GLOB=fp32;GLOB=fp16;...`,
  * globs (fnmatch) on op symbols, the ONNX node names; the first pattern that matches an op
@@ -211,31 +212,6 @@ static Value *cast_of(Prec *p, Block *b, Value *v, DType dt) {
   return c->results[0];
 }
 
-/* The region op owning b captures what its body reads from outside now, in first-read order
- * (pass_outline's order): the f16 weights in, the f32 ones they replaced out. */
-static void recapture(Prec *p, Block *b) {
-  Op *r = b->parent;
-  if (!r)
-    return;
-  int n = 0, cap = 0;
-  for (const Op *o = b->first; o; o = o->next)
-    cap += o->noperands;
-  Value **vals = xcalloc((size_t)cap, sizeof *vals);
-  for (const Op *o = b->first; o; o = o->next)
-    for (int i = 0; i < o->noperands; i++) {
-      Value *v = o->operands[i].value;
-      if (v->kind == VAL_RESULT && pass_op_in_block(v->def, b))
-        continue;
-      bool seen = false;
-      for (int k = 0; k < n && !seen; k++)
-        seen = vals[k] == v;
-      if (!seen)
-        vals[n++] = v;
-    }
-  ir_op_set_operands(p->m, r, n, vals);
-  free(vals);
-}
-
 /* Drops the f32 weights that this pass replaced everywhere (keeps the order of the rest). */
 static void drop_replaced_weights(Prec *p) {
   Module *m = p->m;
@@ -347,13 +323,12 @@ static bool run(PassContext *pc) {
   for (Op *op = m->body.first; op; op = op->next)
     if (op->kind == OP_SEGMENT) {
       segmented = true;
-      if (is_device_segment(op)) {
+      if (is_device_segment(op))
         lower_block(&p, op->body, false);
-        recapture(&p, op->body);
-      }
     }
   if (!segmented)
     lower_block(&p, &m->body, true);
+  pass_recapture(m, &m->body); /* the f16 weights in, the f32 ones they replaced out */
   drop_replaced_weights(&p);
   for (int i = 0; i < p.npat; i++)
     if (!p.pat_used[i])
